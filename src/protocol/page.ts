@@ -1,0 +1,176 @@
+/**
+ * PostgreSQL page images (protocol.md §4): the data-checksum function and a
+ * builder of deterministic heap-like pages with a valid header and checksum.
+ *
+ * Pages are stored in the server's native byte order. Neon pageservers run on
+ * little-endian machines (x86-64, aarch64), so this module reads and writes
+ * page words little-endian explicitly, independent of the host.
+ */
+
+export const BLCKSZ = 8192;
+export const PG_PAGE_LAYOUT_VERSION = 4;
+export const SIZE_OF_PAGE_HEADER = 24;
+
+/** Page header field offsets (PageHeaderData). */
+export const PageHeader = {
+  pd_lsn_xlogid: 0,
+  pd_lsn_xrecoff: 4,
+  pd_checksum: 8,
+  pd_flags: 10,
+  pd_lower: 12,
+  pd_upper: 14,
+  pd_special: 16,
+  pd_pagesize_version: 18,
+  pd_prune_xid: 20,
+} as const;
+
+const N_SUMS = 32;
+const FNV_PRIME = 16777619;
+const BASE_OFFSETS = new Int32Array([
+  0x5B1F36E9, 0xB8525960, 0x02AB50AA, 0x1DE66D2A, 0x79FF467A, 0x9BB9F8A3, 0x217E7CD2, 0x83E13D2C,
+  0xF8D4474F, 0xE39EB970, 0x42C6AE16, 0x993216FA, 0x7B093B5D, 0x98DAFF3C, 0xF718902A, 0x0B1C9CDB,
+  0xE58F764B, 0x187636BC, 0x5D7B3BB1, 0xE73DE7DE, 0x92BEC979, 0xCCA6C0B2, 0x304A0979, 0x85AA43D4,
+  0x783125BB, 0x6CA8EAA2, 0xE407EAC6, 0x4B5CFC3E, 0x9FBF8C76, 0x15CA20BE, 0xF2CA9FD3, 0x959BD756,
+]);
+
+// Preallocated state: the checksum runs in the verification hot path.
+const sums = new Int32Array(N_SUMS);
+
+/**
+ * pg_checksum_block over buf[off, off+8192) with pd_checksum taken as zero.
+ * Returns the 32-bit XOR of the 32 partial sums (unsigned).
+ */
+export function checksumBlock(buf: Buffer | Uint8Array, off: number): number {
+  sums.set(BASE_OFFSETS);
+  // 64 rows of 32 little-endian u32 words; word 2 of row 0 holds pd_checksum
+  // in its low 16 bits (bytes 8-9), which must count as zero.
+  for (let row = 0; row < 64; row++) {
+    let o = off + row * 128;
+    for (let j = 0; j < N_SUMS; j++, o += 4) {
+      let v = buf[o]! | (buf[o + 1]! << 8) | (buf[o + 2]! << 16) | (buf[o + 3]! << 24);
+      if (row === 0 && j === 2) v &= 0xFFFF0000 | 0;
+      const tmp = sums[j]! ^ v;
+      sums[j] = Math.imul(tmp, FNV_PRIME) ^ (tmp >>> 17);
+    }
+  }
+  let result = 0;
+  for (let j = 0; j < N_SUMS; j++) {
+    // Two extra rounds of zeros mix the last row's values into every bit.
+    let s = sums[j]!;
+    s = Math.imul(s, FNV_PRIME) ^ (s >>> 17);
+    s = Math.imul(s, FNV_PRIME) ^ (s >>> 17);
+    result ^= s;
+  }
+  return result >>> 0;
+}
+
+/** pg_checksum_page: the u16 stored in pd_checksum for block `blkno`. */
+export function pageChecksum(buf: Buffer | Uint8Array, off: number, blkno: number): number {
+  const c = (checksumBlock(buf, off) ^ blkno) >>> 0;
+  return (c % 65535) + 1;
+}
+
+/** True if all 8192 bytes are zero (a "new" page, which carries no checksum). */
+export function isZeroPage(buf: Buffer | Uint8Array, off: number): boolean {
+  for (let i = off, end = off + BLCKSZ; i < end; i++) if (buf[i] !== 0) return false;
+  return true;
+}
+
+/**
+ * Verify a page in place as PostgreSQL's PageIsVerified does with data
+ * checksums on: a new page (pd_upper == 0) must be all zeros; any other page
+ * must carry the checksum for `blkno`. No copy, no allocation.
+ */
+export function verifyPageChecksum(buf: Buffer | Uint8Array, off: number, blkno: number): boolean {
+  const upper = buf[off + PageHeader.pd_upper]! | (buf[off + PageHeader.pd_upper + 1]! << 8);
+  if (upper === 0) return isZeroPage(buf, off);
+  const stored = buf[off + PageHeader.pd_checksum]! | (buf[off + PageHeader.pd_checksum + 1]! << 8);
+  return stored === pageChecksum(buf, off, blkno);
+}
+
+function putU16LE(b: Buffer, off: number, v: number): void {
+  b[off] = v & 0xff;
+  b[off + 1] = (v >>> 8) & 0xff;
+}
+function putU32LE(b: Buffer, off: number, v: number): void {
+  b[off] = v & 0xff;
+  b[off + 1] = (v >>> 8) & 0xff;
+  b[off + 2] = (v >>> 16) & 0xff;
+  b[off + 3] = (v >>> 24) & 0xff;
+}
+
+/** Set pd_checksum of the page at `off` for block `blkno`. */
+export function setPageChecksum(buf: Buffer, off: number, blkno: number): void {
+  putU16LE(buf, off + PageHeader.pd_checksum, pageChecksum(buf, off, blkno));
+}
+
+export interface PageIdentity {
+  spcnode: number;
+  dbnode: number;
+  relnode: number;
+  forknum: number;
+  blkno: number;
+  /** pd_lsn as hi/lo halves (the LSN of the last change to this page). */
+  lsnHi: number;
+  lsnLo: number;
+}
+
+/** Number of tuples and their size in built pages: 32 × 232 bytes = 7424 bytes of tuple data. */
+const TUPLES = 32;
+const TUPLE_SIZE = 232;
+const LP_NORMAL = 1;
+/** Offset of the identity stamp inside the first tuple (after a 24-byte heap-tuple-header-sized gap). */
+export const IDENTITY_STAMP_OFFSET = BLCKSZ - TUPLE_SIZE + 24;
+
+function mix32(h: number, v: number): number {
+  h = Math.imul(h ^ v, 0x9E3779B1);
+  return h ^ (h >>> 15);
+}
+
+/**
+ * Write a deterministic heap-like page for `id` into out[off, off+8192):
+ * a valid header (layout version 4, pd_lower/pd_upper/pd_special consistent),
+ * 32 normal line pointers, tuple bytes from a PRNG seeded by the identity (so
+ * every (relation, block, lsn) has different content), an identity stamp in
+ * the first tuple, and a correct data checksum. No allocation.
+ */
+export function buildPage(out: Buffer, off: number, id: PageIdentity): void {
+  out.fill(0, off, off + BLCKSZ);
+  const upper = BLCKSZ - TUPLES * TUPLE_SIZE;
+  const lower = SIZE_OF_PAGE_HEADER + 4 * TUPLES;
+  putU32LE(out, off + PageHeader.pd_lsn_xlogid, id.lsnHi);
+  putU32LE(out, off + PageHeader.pd_lsn_xrecoff, id.lsnLo);
+  putU16LE(out, off + PageHeader.pd_lower, lower);
+  putU16LE(out, off + PageHeader.pd_upper, upper);
+  putU16LE(out, off + PageHeader.pd_special, BLCKSZ);
+  putU16LE(out, off + PageHeader.pd_pagesize_version, BLCKSZ | PG_PAGE_LAYOUT_VERSION);
+  // Line pointers: lp_off:15 | lp_flags:2 | lp_len:15, packed little-endian.
+  // Tuples fill the page from the end backwards, as PageAddItem places them.
+  for (let k = 0; k < TUPLES; k++) {
+    const lpOff = BLCKSZ - (k + 1) * TUPLE_SIZE;
+    putU32LE(out, off + SIZE_OF_PAGE_HEADER + 4 * k, (lpOff | (LP_NORMAL << 15) | (TUPLE_SIZE << 17)) >>> 0);
+  }
+  let s = mix32(mix32(mix32(mix32(mix32(mix32(mix32(0x811C9DC5, id.spcnode), id.dbnode), id.relnode), id.forknum), id.blkno), id.lsnHi), id.lsnLo);
+  if (s === 0) s = 1;
+  for (let o = off + upper; o < off + BLCKSZ; o += 4) {
+    // xorshift32
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    putU32LE(out, o, s);
+  }
+  const st = off + IDENTITY_STAMP_OFFSET;
+  out.writeUInt32BE(id.spcnode, st);
+  out.writeUInt32BE(id.dbnode, st + 4);
+  out.writeUInt32BE(id.relnode, st + 8);
+  out[st + 12] = id.forknum;
+  out.writeUInt32BE(id.blkno, st + 13);
+  out.writeUInt32BE(id.lsnHi, st + 17);
+  out.writeUInt32BE(id.lsnLo, st + 21);
+  setPageChecksum(out, off, id.blkno);
+}
+
+/** Read pd_lsn of a page as [hi, lo]. */
+export function pageLsn(buf: Buffer, off: number): [number, number] {
+  return [buf.readUInt32LE(off + PageHeader.pd_lsn_xlogid), buf.readUInt32LE(off + PageHeader.pd_lsn_xrecoff)];
+}
