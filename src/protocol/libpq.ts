@@ -34,6 +34,11 @@ export const Msg = {
   NoticeResponse: 0x4e, // 'N'
 } as const;
 
+/** One-byte answers to SSLRequest / GSSENCRequest (no type byte, no length). */
+export const SSL_SUPPORTED = 0x53; // 'S'
+export const SSL_NOT_SUPPORTED = 0x4e; // 'N'
+export const GSSENC_NOT_SUPPORTED = 0x4e; // 'N'
+
 export const AUTH_OK = 0;
 export const AUTH_CLEARTEXT_PASSWORD = 3;
 
@@ -121,8 +126,10 @@ export function encodeParameterStatus(name: string, value: string): Buffer {
 
 export function encodeBackendKeyData(pid: number, secret: number): Buffer {
   const b = typed(Msg.BackendKeyData, 8);
-  b.writeInt32BE(pid, 5);
-  b.writeInt32BE(secret, 9);
+  // Both are int32 on the wire; accept u32 values too (a random secret often
+  // has its top bit set) and store their two's-complement bit pattern.
+  b.writeInt32BE(pid | 0, 5);
+  b.writeInt32BE(secret | 0, 9);
   return b;
 }
 
