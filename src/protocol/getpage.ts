@@ -147,7 +147,10 @@ function verifyEcho(buf: Buffer, p: number, t: GetPageRequestTable, i: number): 
 export function verifyGetPageV3(buf: Buffer, p: number, len: number, t: GetPageRequestTable, i: number): number {
   const tag = buf[p];
   if (tag !== ResponseTag.GetPage) {
-    if (tag === ResponseTag.Error && len >= 26) {
+    if (tag === ResponseTag.Error) {
+      // tag + 24-byte echo + at least the message's NUL; anything shorter
+      // cannot carry the echo, so it cannot be matched to the request.
+      if (len < 26) return MISMATCH_LENGTH;
       const e = verifyEcho(buf, p, t, i);
       return e === VERIFY_OK ? RESPONSE_ERROR : e;
     }
