@@ -1,0 +1,199 @@
+/**
+ * `npm run bench:ceiling`: where pagestream-bench stands between the practical
+ * limit of this machine and its Node peer, measured side by side in one run.
+ *
+ *  (a) raw        — a raw net client/server pair moving precomputed 8239-byte
+ *                   V3 GetPage response frames for 47-byte requests;
+ *  (b) autocannon — autocannon against a minimal node:http server with
+ *                   8192-byte bodies;
+ *  (c) pagestream — pagestream-bench `run` (V3, verified) against the emulator.
+ *
+ * Same connections × pipeline for all three; each client and each server is
+ * its own process so CPU per response is attributed to one side. Arms are
+ * interleaved in rounds (A B C A B C …) so machine drift hits every arm alike,
+ * and each ratio is the median over rounds of the per-round ratio, with its
+ * min–max. Writes results/bench-ceiling.json and prints a Markdown table.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs, renderHelp, type CommandSpec } from '../src/cli/options.js';
+import { UsageError } from '../src/protocol/errors.js';
+import { childArm, type Arm, type ArmRound } from './ceiling/child-arm.js';
+import { spread, type Spread } from './ceiling/stats.js';
+import { renderCeilingMarkdown } from './ceiling/markdown.js';
+import type { CeilingResult, ArmSummary, CeilingTarget } from './ceiling/result.js';
+
+const spec: CommandSpec = {
+  name: 'bench:ceiling',
+  summary: 'raw pair vs autocannon vs pagestream-bench run, interleaved in rounds; writes results/bench-ceiling.json',
+  options: [
+    { name: 'connections', type: 'int', doc: 'connections per arm', default: 4, min: 1, max: 256 },
+    { name: 'pipeline', type: 'int', doc: 'requests in flight per connection', default: 32, min: 1, max: 1024 },
+    { name: 'rounds', type: 'int', doc: 'interleaved rounds (A B C A B C …)', default: 3, min: 1, max: 50 },
+    { name: 'duration', type: 'duration', doc: 'measured seconds per arm per round', default: 3, min: 1, max: 120 },
+    { name: 'warmup', type: 'duration', doc: 'discarded warm-up per arm per round', default: 1, min: 0, max: 60 },
+    { name: 'arms', type: 'string', doc: 'comma-separated subset of raw,autocannon,pagestream', default: 'raw,autocannon,pagestream' },
+    { name: 'cpu-prof', type: 'bool', doc: 'run the pagestream arm (client and emulator) with node --cpu-prof into results/prof/', default: false },
+    { name: 'out', type: 'string', doc: 'result file', default: 'results/bench-ceiling.json', arg: '<file.json>' },
+  ],
+};
+
+const TARGETS = {
+  clientCpuVsRaw: 1.15,
+  clientCpuVsAutocannon: 1 / 6,
+  throughputVsRaw: 0.7,
+};
+
+async function main(): Promise<number> {
+  let args;
+  try {
+    args = parseArgs(spec, process.argv.slice(2));
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`bench:ceiling: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  if (args.help) {
+    process.stdout.write(renderHelp(spec));
+    return 0;
+  }
+  const v = args.values;
+  const connections = v.connections as number;
+  const pipeline = v.pipeline as number;
+  const rounds = v.rounds as number;
+  const durationS = v.duration as number;
+  const warmupS = v.warmup as number;
+  const wanted = String(v.arms).split(',').map((s) => s.trim()).filter(Boolean);
+  for (const w of wanted) if (!['raw', 'autocannon', 'pagestream'].includes(w)) throw new UsageError(`--arms: unknown arm ${JSON.stringify(w)}`);
+  const profDir = path.resolve('results/prof');
+  const params = { connections, pipeline, warmupS, durationS };
+  const timeoutS = warmupS + durationS + 60;
+
+  const arms: Arm[] = [];
+  const unavailable: Record<string, string> = {};
+  if (wanted.includes('raw')) {
+    arms.push(childArm({ name: 'raw', label: '(a) raw pair', serverScript: './raw-server.js', clientScript: './raw-client.js', params, timeoutS }));
+  }
+  if (wanted.includes('autocannon')) {
+    arms.push(childArm({ name: 'autocannon', label: '(b) autocannon + node:http', serverScript: './http-server.js', clientScript: './autocannon-client.js', params, timeoutS }));
+  }
+  if (wanted.includes('pagestream')) {
+    try {
+      const { pagestreamArm } = await import('./ceiling/pagestream-arm.js');
+      arms.push(await pagestreamArm({ ...params, timeoutS, cpuProfDir: v['cpu-prof'] ? profDir : undefined }));
+    } catch (e) {
+      unavailable.pagestream = e instanceof Error ? e.message : String(e);
+      process.stderr.write(`bench:ceiling: arm (c) pagestream unavailable: ${unavailable.pagestream}\n`);
+    }
+  }
+
+  const startedAt = new Date().toISOString();
+  const perArm: Record<string, ArmRound[]> = {};
+  const failures: Record<string, string[]> = {};
+  try {
+    for (const a of arms) {
+      await a.start();
+      perArm[a.name] = [];
+    }
+    for (let r = 1; r <= rounds; r++) {
+      for (const a of arms) {
+        try {
+          const fig = await a.round(r);
+          perArm[a.name]!.push(fig);
+          process.stderr.write(
+            `round ${r} ${a.name.padEnd(10)} ${fig.throughputRps.toFixed(0).padStart(8)} resp/s  client ${fig.clientCpuPerResponseUs.toFixed(2)} µs/resp  server ${fig.serverCpuPerResponseUs.toFixed(2)} µs/resp\n`,
+          );
+        } catch (e) {
+          const msg = e instanceof Error ? e.message : String(e);
+          (failures[a.name] ??= []).push(`round ${r}: ${msg}`);
+          process.stderr.write(`round ${r} ${a.name}: FAILED: ${msg}\n`);
+        }
+      }
+    }
+  } finally {
+    for (const a of arms) await a.stop().catch(() => undefined);
+  }
+
+  const summaries: Record<string, ArmSummary> = {};
+  for (const a of arms) {
+    const rs = perArm[a.name] ?? [];
+    summaries[a.name] = {
+      label: a.label,
+      rounds: rs,
+      throughputRps: spread(rs.map((x) => x.throughputRps)),
+      clientCpuPerResponseUs: spread(rs.map((x) => x.clientCpuPerResponseUs)),
+      serverCpuPerResponseUs: spread(rs.map((x) => x.serverCpuPerResponseUs)),
+      ...(failures[a.name] ? { failures: failures[a.name] } : {}),
+    };
+  }
+
+  // Per-round ratios: round i of (c) against round i of (a) or (b), so each
+  // ratio compares arms measured seconds apart; then median and min–max.
+  const ratio = (num: string, den: string, field: 'throughputRps' | 'clientCpuPerResponseUs' | 'serverCpuPerResponseUs'): Spread | undefined => {
+    const n = perArm[num];
+    const d = perArm[den];
+    if (!n?.length || !d?.length) return undefined;
+    const xs: number[] = [];
+    for (const x of n) {
+      const y = d.find((q) => q.round === x.round);
+      if (y) xs.push(x[field] / y[field]);
+    }
+    return xs.length ? spread(xs) : undefined;
+  };
+  const spreads = {
+    clientCpuPerResponseVsRaw: ratio('pagestream', 'raw', 'clientCpuPerResponseUs'),
+    clientCpuPerResponseVsAutocannon: ratio('pagestream', 'autocannon', 'clientCpuPerResponseUs'),
+    throughputVsRaw: ratio('pagestream', 'raw', 'throughputRps'),
+    throughputVsAutocannon: ratio('pagestream', 'autocannon', 'throughputRps'),
+    serverCpuPerResponseVsRaw: ratio('pagestream', 'raw', 'serverCpuPerResponseUs'),
+    rawClientCpuPerResponseVsAutocannon: ratio('raw', 'autocannon', 'clientCpuPerResponseUs'),
+  };
+  const ratios: Record<string, number | null> = {};
+  for (const [k, s] of Object.entries(spreads)) ratios[k] = s ? s.median : null;
+
+  const targets: CeilingTarget[] = [
+    target('client CPU/response (c) ≤ 1.15 × (a)', 'clientCpuPerResponseVsRaw', '<=', TARGETS.clientCpuVsRaw),
+    target('client CPU/response (c) ≤ 1/6 × (b)', 'clientCpuPerResponseVsAutocannon', '<=', TARGETS.clientCpuVsAutocannon),
+    target('throughput (c) ≥ 70 % of (a)', 'throughputVsRaw', '>=', TARGETS.throughputVsRaw),
+  ];
+  function target(what: string, key: keyof typeof spreads, op: '<=' | '>=', limit: number): CeilingTarget {
+    const m = spreads[key]?.median;
+    const met = m === undefined ? null : op === '<=' ? m <= limit : m >= limit;
+    return { what, ratio: key, op, limit, measured: m ?? null, met };
+  }
+
+  const result: CeilingResult = {
+    schema: 'pagestream-bench.ceiling/v1',
+    command: `node dist/bench/ceiling.js ${process.argv.slice(2).join(' ')}`.trim(),
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    node: process.version,
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    loadAverage: os.loadavg(),
+    config: { connections, pipeline, rounds, durationS, warmupS, arms: wanted },
+    arms: summaries,
+    ...(Object.keys(unavailable).length ? { unavailable } : {}),
+    ratios,
+    spreads,
+    targets,
+  };
+  const out = path.resolve(String(v.out));
+  mkdirSync(path.dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
+  process.stdout.write(renderCeilingMarkdown(result));
+  process.stderr.write(`bench:ceiling: wrote ${path.relative(process.cwd(), out)}\n`);
+  return 0;
+}
+
+process.exitCode = await main().catch((e: unknown) => {
+  if (e instanceof UsageError) {
+    process.stderr.write(`bench:ceiling: ${e.message}\n`);
+    return 2;
+  }
+  process.stderr.write(`bench:ceiling: ${e instanceof Error ? e.stack : String(e)}\n`);
+  return 1;
+});
