@@ -64,6 +64,10 @@ function putCstr(b: Buffer, off: number, s: string): number {
 /** StartupMessage: len i32 | 196608 i32 | (key NUL value NUL)* | NUL. */
 export function encodeStartupMessage(params: Record<string, string>): Buffer {
   const entries = Object.entries(params);
+  for (const [k] of entries) {
+    // An empty name would encode as a lone NUL, which ends the list.
+    if (k === '') throw new ProtocolError('ERR_BAD_MESSAGE', 'startup parameter with an empty name');
+  }
   let len = 8 + 1;
   for (const [k, v] of entries) len += cstrLen(k) + cstrLen(v);
   const b = Buffer.allocUnsafe(len);
