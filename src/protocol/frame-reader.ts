@@ -76,7 +76,7 @@ export class FrameReader {
       const hdr = this.untyped ? 4 : 5;
       if (end - p < hdr) break;
       const lenField = chunk.readInt32BE(this.untyped ? p : p + 1);
-      this.checkLength(lenField, p);
+      this.checkLength(lenField);
       const total = hdr - 4 + lenField;
       if (end - p < total) break;
       const type = this.untyped ? 0 : chunk[p]!;
@@ -96,9 +96,13 @@ export class FrameReader {
     this.handler.onFrame(type, buf, off, len);
   }
 
-  private checkLength(lenField: number, at: number): void {
+  /**
+   * The frame being checked always starts at stream position `consumed`:
+   * every frame before it, in this chunk or earlier ones, has been counted.
+   */
+  private checkLength(lenField: number): void {
     if (lenField < 4 || lenField > this.maxLen) {
-      throw new ProtocolError('ERR_BAD_LENGTH', `frame length ${lenField} out of range 4..${this.maxLen}`, this.consumed + at);
+      throw new ProtocolError('ERR_BAD_LENGTH', `frame length ${lenField} out of range 4..${this.maxLen}`, this.consumed);
     }
   }
 
@@ -132,7 +136,7 @@ export class FrameReader {
       if (this.pendingLen < hdr) return -1;
     }
     const lenField = this.pending.readInt32BE(this.untyped ? 0 : 1);
-    this.checkLength(lenField, 0);
+    this.checkLength(lenField);
     const total = hdr - 4 + lenField;
     const take = Math.min(total - this.pendingLen, end - p);
     this.stash(chunk, p, p + take);
