@@ -34,8 +34,11 @@ export interface VariantShape {
 
 export interface FixtureOptions {
   seed?: number;
-  /** Values recorded per variant and round. */
-  samplesPerRound?: number;
+  /**
+   * Share of the shape's throughput actually recorded (one histogram value per
+   * response, so `responses` equals the histogram's count, as in a real run).
+   */
+  sampleScale?: number;
   rounds?: number;
   durationS?: number;
   startedAt?: string;
@@ -77,7 +80,7 @@ export function makeResult(opts: FixtureOptions = {}): PagestreamResult {
   const rnd = prng(opts.seed ?? 1);
   const rounds = opts.rounds ?? 3;
   const durationS = opts.durationS ?? 2;
-  const n = opts.samplesPerRound ?? 4000;
+  const scale = opts.sampleScale ?? 0.25;
   const noise = opts.roundNoise ?? 0.01;
   const shapes = opts.variants ?? DEFAULT_SHAPES;
   const names = (['v2', 'v3', 'v3-noverify'] as const).filter((v) => shapes[v]);
@@ -97,12 +100,12 @@ export function makeResult(opts: FixtureOptions = {}): PagestreamResult {
       // One interval histogram per second of this round.
       for (let sec = 0; sec < durationS; sec++) {
         const ih = newHisto();
-        recordLatencies(ih, rnd, s.medianUs / f, Math.round(n / durationS), rh);
+        recordLatencies(ih, rnd, s.medianUs / f, Math.round(s.throughputRps * f * scale), rh);
         ivs.push({ startS: startS + sec, durationS: 1, histogram: encodeIntoCompressedBase64(ih) });
       }
       total.add(rh);
-      const tput = s.throughputRps * f;
-      const resp = Math.round(tput * durationS);
+      const resp = rh.totalCount;
+      const tput = resp / durationS;
       responses += resp;
       roundFigs.push({
         round: r, startS, durationS, responses: resp, errors: 0, mismatches: 0, throughputRps: tput,
