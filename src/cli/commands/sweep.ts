@@ -21,7 +21,7 @@ const options: OptionSpec[] = [
   { name: 'tenant', type: 'string', arg: '<hex32>', doc: 'tenant to read' },
   { name: 'timeline', type: 'string', arg: '<hex32>', doc: 'timeline to read' },
   { name: 'rel', type: 'string', arg: '<spc/db/rel[.fork]>', repeatable: true, doc: 'relation to read (repeatable)' },
-  { name: 'emulator-args', type: 'string', arg: '<args>', doc: 'extra arguments for the embedded emulator, space-separated; give it with = (e.g. --emulator-args='--latency 2ms')', default: '' },
+  { name: 'emulator-args', type: 'string', arg: '<args>', doc: 'extra arguments for the embedded emulator, space-separated; give it with = (e.g. --emulator-args="--latency 2ms")', default: '' },
   { name: 'protocol', type: 'string', choices: ['v2', 'v3', 'both'], doc: 'variants to sweep; both = v2, v3 and v3-noverify, each judged on its own', default: 'v3' },
   { name: 'rate-start', type: 'number', arg: '<rps>', doc: 'lowest offered load, requests/s (open loop)', min: 1 },
   { name: 'rate-end', type: 'number', arg: '<rps>', doc: 'highest offered load, requests/s', min: 1 },
@@ -91,7 +91,7 @@ const command: Command = {
   usage: [
     'Examples:',
     '  pagestream-bench sweep --rate-start 20000 --rate-end 200000 --steps 10 --slo p99=1ms',
-    '  pagestream-bench sweep --emulator-args='--latency 2ms --max-batch 1' --rate-start 1000 --rate-end 3000 --steps 11 --slo p99=10ms',
+    '  pagestream-bench sweep --emulator-args="--latency 2ms --max-batch 1" --rate-start 1000 --rate-end 3000 --steps 11 --slo p99=10ms',
     '  pagestream-bench sweep --shapes 1x1,4x1,4x8,4x32,16x32 --slo p99=2ms --protocol both',
   ].join('\n'),
   options,
