@@ -1,13 +1,194 @@
+/**
+ * `pagestream-bench run`: the main job (contract.md). Options -> RunOptions,
+ * runBenchmark, then the table (or --json) on stdout, the result file, one
+ * .hgrm per variant next to it, optional --hlog / --report / --format
+ * pagebench. Exit 0 clean, 1 mismatches, 2 usage/target errors, 130/143 on
+ * SIGINT/SIGTERM (after writing what was measured, marked partial).
+ */
+import os from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Command } from '../command.js';
+import { EXIT_MISMATCH, EXIT_OK, EXIT_SIGINT, EXIT_SIGTERM } from '../command.js';
+import type { OptionSpec, OptionValues } from '../options.js';
 import { UsageError } from '../../protocol/errors.js';
+import type { PagestreamResult, VariantName } from '../../report/result.js';
+import { defaultRunOptions, runBenchmark } from '../../client/run.js';
+import type { OnMismatch, RunOptions } from '../../client/options.js';
+import { renderTable } from '../../report/table.js';
+import { decodeHistogram, percentileDistribution } from '../../stats/histogram.js';
 
-// Placeholder until the command is implemented; says so instead of pretending.
+const CPUS = os.availableParallelism?.() ?? os.cpus().length;
+const D = defaultRunOptions(CPUS);
+
+const options: OptionSpec[] = [
+  { name: 'target', type: 'string', arg: '<url>', doc: 'postgres://[user[:password]@]host:port of a pageserver; absent: start the embedded emulator (the JWT may come from PAGESERVER_JWT)', secret: true },
+  { name: 'mgmt', type: 'string', arg: '<url>', doc: 'the pageserver HTTP management API, to discover tenant, timeline, relations and last_record_lsn' },
+  { name: 'tenant', type: 'string', arg: '<hex32>', doc: 'tenant id (default: discovered)' },
+  { name: 'timeline', type: 'string', arg: '<hex32>', doc: 'timeline id (default: discovered)' },
+  { name: 'rel', type: 'string', arg: '<spc/db/rel[.fork]>', repeatable: true, doc: 'relation to read, repeatable (default: every relation discovered); its size comes from an Nblocks request' },
+  { name: 'protocol', type: 'string', choices: ['v2', 'v3', 'both'], default: D.protocol, doc: 'variants: both = V2, V3 and V3-noverify interleaved in rounds' },
+  { name: 'connections', type: 'int', min: 1, default: D.connections, doc: 'page-stream connections' },
+  { name: 'pipeline', type: 'int', min: 1, default: D.pipeline, doc: 'requests in flight per connection' },
+  { name: 'workers', type: 'int', min: 1, default: D.workers, doc: 'worker threads (default: CPUs - 1, at least 1)' },
+  { name: 'duration', type: 'duration', default: D.durationS, doc: 'measured seconds per variant, split evenly over the rounds' },
+  { name: 'warmup', type: 'duration', default: D.warmupS, doc: 'discarded warm-up before each variant in each round' },
+  { name: 'rounds', type: 'int', min: 1, default: D.rounds, doc: 'rounds (variants interleave A B C A B C …)' },
+  { name: 'rate', type: 'number', arg: '<rps>', doc: 'open loop: total requests/s, latency from intended send time (CO-correct); absent: closed loop' },
+  { name: 'pattern', type: 'string', arg: '<uniform|sequential|zipf[:s]>', default: D.pattern, doc: 'which blocks to read' },
+  { name: 'batch', type: 'int', min: 1, default: D.batch, doc: 'contiguous blocks per burst (as a compute prefetch)' },
+  { name: 'lsn', type: 'string', arg: '<latest|replica|X/Y>', default: D.lsn, doc: 'latest: Lsn::MAX with not_modified_since = last_record_lsn; replica: request_lsn = last_record_lsn' },
+  { name: 'seed', type: 'int', min: 0, default: D.seed, doc: 'seed for block choice (reproducible)' },
+  { name: 'verify-checksum', type: 'bool', default: false, doc: 'also verify each page\'s data checksum against the requested block (V2 too)' },
+  { name: 'on-mismatch', type: 'string', choices: ['count', 'reconnect', 'abort'], default: D.onMismatch, doc: 'on a response that does not answer its request: count it; also drop the connection and start fresh; or stop the run' },
+  { name: 'timeout', type: 'duration', default: D.timeoutS, doc: 'no response for this long: an error, and a reconnect with backoff' },
+  { name: 'shard', type: 'string', arg: '<i/n>', doc: 'this host\'s part of a multi-host run: splits connections and key space' },
+  { name: 'emulator-args', type: 'string', arg: '"<args>"', doc: 'extra arguments for the embedded emulator, e.g. "--faults swap=0.001"' },
+  { name: 'oracle', type: 'bool', default: false, doc: 'embedded emulator only: check each accepted page\'s identity stamp, count wrong pages accepted' },
+  { name: 'out', type: 'string', arg: '<file.json>', doc: 'result file (default: results/run-<timestamp>.json)' },
+  { name: 'json', type: 'bool', default: false, doc: 'print the result JSON on stdout instead of the table' },
+  { name: 'format', type: 'string', choices: ['table', 'pagebench'], default: 'table', doc: 'stdout format (pagebench: Neon pagebench JSON summary per variant)' },
+  { name: 'hlog', type: 'string', arg: '<file>', doc: 'also write the per-second interval histograms as an HdrHistogram log' },
+  { name: 'report', type: 'bool', default: false, doc: 'also write the HTML and Markdown reports next to the result' },
+  { name: 'quiet', type: 'bool', default: false, doc: 'no progress line and no notes on stderr' },
+];
+
+function parseShard(text: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(text);
+  if (!m || Number(m[2]) < 1 || Number(m[1]) >= Number(m[2])) throw new UsageError(`--shard: ${JSON.stringify(text)} is not i/n with 0 <= i < n (e.g. 0/2)`);
+  return { index: Number(m[1]), count: Number(m[2]) };
+}
+
+/** Split "--faults swap=0.01 --fault-seed 3" into argv words (quotes group). */
+export function splitArgs(text: string): string[] {
+  const out: string[] = [];
+  const re = /"([^"]*)"|'([^']*)'|(\S+)/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(text))) out.push(m[1] ?? m[2] ?? m[3]!);
+  return out;
+}
+
+export function toRunOptions(v: OptionValues): RunOptions {
+  const o: RunOptions = {
+    ...D,
+    target: v.target as string | undefined,
+    mgmt: v.mgmt as string | undefined,
+    tenant: v.tenant as string | undefined,
+    timeline: v.timeline as string | undefined,
+    rels: (v.rel as string[] | undefined) ?? [],
+    protocol: v.protocol as RunOptions['protocol'],
+    connections: v.connections as number,
+    pipeline: v.pipeline as number,
+    workers: v.workers as number,
+    durationS: v.duration as number,
+    warmupS: v.warmup as number,
+    rounds: v.rounds as number,
+    rate: v.rate as number | undefined,
+    pattern: v.pattern as string,
+    batch: v.batch as number,
+    lsn: v.lsn as string,
+    seed: v.seed as number,
+    verifyChecksum: v['verify-checksum'] as boolean,
+    onMismatch: v['on-mismatch'] as OnMismatch,
+    timeoutS: v.timeout as number,
+    oracle: v.oracle as boolean,
+    emulatorArgs: v['emulator-args'] ? splitArgs(v['emulator-args'] as string) : [],
+  };
+  if (v.shard !== undefined) o.shard = parseShard(v.shard as string);
+  if (o.target !== undefined && o.emulatorArgs.length > 0) throw new UsageError('--emulator-args applies to the embedded emulator only; drop it or --target');
+  return o;
+}
+
+function defaultOut(): string {
+  const ts = new Date().toISOString().replace(/[:.]/g, '-');
+  return join('results', `run-${ts}.json`);
+}
+
+/** Dynamic import of a report module, so a missing one is a clear error rather than a crash. */
+async function reportModule<T>(name: string): Promise<T> {
+  try {
+    return (await import(`../../report/${name}.js`)) as T;
+  } catch (e) {
+    throw new UsageError(`report module src/report/${name}.ts is not available (${(e as Error).message.split('\n')[0]})`);
+  }
+}
+
+export function hgrmPath(out: string, variant: VariantName): string {
+  return `${out.replace(/\.json$/, '')}.${variant}.hgrm`;
+}
+
+export async function writeOutputs(result: PagestreamResult, out: string, v: OptionValues, stderr: (s: string) => void): Promise<void> {
+  mkdirSync(dirname(out) || '.', { recursive: true });
+  writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
+  const written = [out];
+  for (const [name, vr] of Object.entries(result.variants)) {
+    if (!vr || vr.latencyUs.count === 0) continue;
+    const p = hgrmPath(out, name as VariantName);
+    writeFileSync(p, percentileDistribution(decodeHistogram(vr.latencyUs.histogram)));
+    written.push(p);
+  }
+  if (v.hlog) {
+    const { writeHlog } = await reportModule<{ writeHlog(r: PagestreamResult, p: string): void }>('hlog');
+    writeHlog(result, v.hlog as string);
+    written.push(v.hlog as string);
+  }
+  if (v.report) {
+    const { renderHtml } = await reportModule<{ renderHtml(r: PagestreamResult): string }>('html');
+    const { renderMarkdown } = await reportModule<{ renderMarkdown(r: PagestreamResult): string }>('markdown');
+    const base = out.replace(/\.json$/, '');
+    writeFileSync(`${base}.html`, renderHtml(result));
+    writeFileSync(`${base}.md`, renderMarkdown(result));
+    written.push(`${base}.html`, `${base}.md`);
+  }
+  stderr(`wrote ${written.join(', ')}`);
+}
+
 const command: Command = {
   name: 'run',
-  summary: 'not implemented yet',
-  options: [],
-  async run() {
-    throw new UsageError('run: not implemented yet');
+  summary: 'fire pipelined GetPage streams at a pageserver (default: a freshly started embedded emulator), verify every response, compare V2 / V3 / V3-noverify',
+  options,
+  async run(args) {
+    const v = args.values;
+    if (args.positionals.length > 0) throw new UsageError(`run: unexpected argument ${JSON.stringify(args.positionals[0])}`);
+    const opts = toRunOptions(v);
+    const quiet = v.quiet === true;
+    const tty = process.stderr.isTTY === true;
+    const note = (s: string): void => {
+      if (!quiet) process.stderr.write((tty ? '\r\x1b[K' : '') + s + '\n');
+    };
+    const ac = new AbortController();
+    let signalExit = 0;
+    const onSignal = (sig: NodeJS.Signals): void => {
+      if (signalExit) return;
+      signalExit = sig === 'SIGINT' ? EXIT_SIGINT : EXIT_SIGTERM;
+      ac.abort(sig);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    opts.signal = ac.signal;
+    let result: PagestreamResult;
+    try {
+      result = await runBenchmark(opts, {
+        log: note,
+        progress: !quiet && tty ? (line) => process.stderr.write('\r\x1b[K' + line) : undefined,
+      });
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      if (!quiet && tty) process.stderr.write('\r\x1b[K');
+    }
+    const out = (v.out as string | undefined) ?? defaultOut();
+    await writeOutputs(result, out, v, note);
+    if (v.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+    else if (v.format === 'pagebench') {
+      const { toPagebenchSummary } = await reportModule<{ toPagebenchSummary(r: PagestreamResult, n: VariantName): unknown }>('pagebench');
+      const summaries: Record<string, unknown> = {};
+      for (const n of Object.keys(result.variants) as VariantName[]) summaries[n] = toPagebenchSummary(result, n);
+      process.stdout.write(JSON.stringify(summaries, null, 2) + '\n');
+    } else process.stdout.write(renderTable(result));
+    if (signalExit) return signalExit;
+    const mismatches = Object.values(result.variants).reduce((s, r) => s + (r?.mismatches ?? 0), 0);
+    return mismatches > 0 ? EXIT_MISMATCH : EXIT_OK;
   },
 };
 export default command;

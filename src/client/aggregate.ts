@@ -1,0 +1,194 @@
+/**
+ * From worker results to the result file's figures: per (round, variant)
+ * phase figures, per variant totals over rounds, and the V3-vs-V2 comparison
+ * (each ratio the median over rounds, with min–max, since the rounds
+ * interleave the variants and drift hits them alike).
+ */
+import { VERIFY_CODE_NAMES, VERIFY_CODES } from '../protocol/getpage.js';
+import type { Comparison, RoundFigures, Spread, VariantName, VariantResult } from '../report/result.js';
+import {
+  C_BEHIND, C_BYTES_RECEIVED, C_BYTES_SENT, C_COUNT, C_ERRORS, C_MISMATCHES, C_RECONNECTS, C_REQUESTS, C_RESPONSES,
+  C_STREAM_BYTES_RECEIVED, C_UNDETECTED,
+} from './shard-stats.js';
+import { mergeEncoded, summarize } from '../stats/histogram.js';
+import type { Histogram } from '../stats/histogram.js';
+import type { ShardResult } from './task.js';
+
+/** One variant in one round, all workers together. */
+export interface PhaseFigures {
+  variant: VariantName;
+  round: number;
+  startS: number;
+  durationS: number;
+  counters: Float64Array;
+  byCode: Float64Array;
+  errorsByClass: Record<string, number>;
+  latency: Histogram;
+  service: Histogram | null;
+  cpuUserUs: number;
+  cpuSystemUs: number;
+  gcCount: number;
+  gcPauseMs: number;
+  elu: number[];
+  /** Per-second merged interval histograms, startS relative to the run start. */
+  intervals: Array<{ startS: number; durationS: number; histogram: string }>;
+  workers: ShardResult[];
+}
+
+export function phaseFromWorkers(
+  variant: VariantName, round: number, startS: number, durationS: number, results: ShardResult[],
+  cpu: { user: number; system: number }, mainGc: { count: number; pauseMs: number },
+): PhaseFigures {
+  const counters = new Float64Array(C_COUNT);
+  const byCode = new Float64Array(VERIFY_CODES);
+  const errorsByClass: Record<string, number> = {};
+  let gcCount = mainGc.count;
+  let gcPauseMs = mainGc.pauseMs;
+  const byOffset = new Map<number, { durationS: number; hist: string[] }>();
+  for (const r of results) {
+    r.counters.forEach((v, i) => (counters[i]! += v));
+    r.byCode.forEach((v, i) => (byCode[i]! += v));
+    for (const [k, v] of Object.entries(r.errorsByClass)) errorsByClass[k] = (errorsByClass[k] ?? 0) + v;
+    gcCount += r.gcCount;
+    gcPauseMs += r.gcPauseMs;
+    r.intervals.forEach((iv, k) => {
+      const slot = byOffset.get(k) ?? { durationS: iv.durationS, hist: [] };
+      slot.hist.push(iv.histogram);
+      slot.durationS = Math.max(slot.durationS, iv.durationS);
+      byOffset.set(k, slot);
+    });
+  }
+  const intervals = [...byOffset.entries()].sort((a, b) => a[0] - b[0]).map(([k, s]) => ({
+    startS: round6(startS + k), durationS: round6(s.durationS), histogram: summarize(mergeEncoded(s.hist)).histogram,
+  }));
+  const service = results.some((r) => r.service) ? mergeEncoded(results.map((r) => r.service ?? '')) : null;
+  return {
+    variant, round, startS, durationS, counters, byCode, errorsByClass,
+    latency: mergeEncoded(results.map((r) => r.latency)), service,
+    cpuUserUs: cpu.user, cpuSystemUs: cpu.system, gcCount, gcPauseMs,
+    elu: results.map((r) => round6(r.elu)), intervals, workers: results,
+  };
+}
+
+export function roundFigures(p: PhaseFigures): RoundFigures {
+  const c = p.counters;
+  const responses = c[C_RESPONSES]!;
+  const lat = p.latency;
+  return {
+    round: p.round,
+    startS: round6(p.startS),
+    durationS: round6(p.durationS),
+    responses,
+    errors: c[C_ERRORS]!,
+    mismatches: c[C_MISMATCHES]!,
+    throughputRps: round3(p.durationS > 0 ? responses / p.durationS : 0),
+    bytesReceived: c[C_BYTES_RECEIVED]!,
+    bytesSent: c[C_BYTES_SENT]!,
+    p50Us: lat.totalCount ? lat.getValueAtPercentile(50) : 0,
+    p99Us: lat.totalCount ? lat.getValueAtPercentile(99) : 0,
+    cpuPerResponseUs: round6(responses > 0 ? (p.cpuUserUs + p.cpuSystemUs) / responses : 0),
+  };
+}
+
+export function variantResult(phases: PhaseFigures[], oracle: boolean): VariantResult {
+  const c = new Float64Array(C_COUNT);
+  const byCode = new Float64Array(VERIFY_CODES);
+  const errorsByClass: Record<string, number> = {};
+  let durationS = 0, user = 0, system = 0, gcCount = 0, gcPauseMs = 0;
+  const nWorkers = Math.max(0, ...phases.map((p) => p.elu.length));
+  const eluSum = new Array<number>(nWorkers).fill(0);
+  const eluN = new Array<number>(nWorkers).fill(0);
+  const latency = mergeEncoded([]);
+  let service: Histogram | null = null;
+  for (const p of phases) {
+    p.counters.forEach((v, i) => (c[i]! += v));
+    p.byCode.forEach((v, i) => (byCode[i]! += v));
+    for (const [k, v] of Object.entries(p.errorsByClass)) errorsByClass[k] = (errorsByClass[k] ?? 0) + v;
+    durationS += p.durationS;
+    user += p.cpuUserUs;
+    system += p.cpuSystemUs;
+    gcCount += p.gcCount;
+    gcPauseMs += p.gcPauseMs;
+    latency.add(p.latency);
+    if (p.service) {
+      service ??= mergeEncoded([]);
+      service.add(p.service);
+    }
+    p.elu.forEach((e, i) => {
+      eluSum[i]! += e;
+      eluN[i]!++;
+    });
+  }
+  const responses = c[C_RESPONSES]!;
+  const mismatchesByField: Record<string, number> = {};
+  byCode.forEach((v, code) => {
+    if (v > 0) mismatchesByField[VERIFY_CODE_NAMES[code]!] = v;
+  });
+  const out: VariantResult = {
+    responses,
+    errors: c[C_ERRORS]!,
+    mismatches: c[C_MISMATCHES]!,
+    mismatchesByField,
+    errorsByClass,
+    reconnects: c[C_RECONNECTS]!,
+    durationS: round6(durationS),
+    throughputRps: round3(durationS > 0 ? responses / durationS : 0),
+    bytesReceived: c[C_BYTES_RECEIVED]!,
+    bytesSent: c[C_BYTES_SENT]!,
+    responseFrameBytes: round3(responses > 0 ? c[C_STREAM_BYTES_RECEIVED]! / responses : 0),
+    requestFrameBytes: round3(c[C_REQUESTS]! > 0 ? c[C_BYTES_SENT]! / c[C_REQUESTS]! : 0),
+    bandwidthMiBps: round3(durationS > 0 ? c[C_BYTES_RECEIVED]! / durationS / 1048576 : 0),
+    latencyUs: summarize(latency),
+    cpu: { userUs: Math.round(user), systemUs: Math.round(system), perResponseUs: round6(responses > 0 ? (user + system) / responses : 0) },
+    gc: { count: gcCount, pauseMs: round3(gcPauseMs), perMillionResponses: round3(responses > 0 ? (gcCount * 1e6) / responses : 0) },
+    eventLoopUtilization: eluSum.map((s, i) => round6(eluN[i]! > 0 ? s / eluN[i]! : 0)),
+    rounds: phases.map(roundFigures),
+  };
+  if (service) {
+    out.serviceTimeUs = summarize(service);
+    out.behindSchedule = c[C_BEHIND]!;
+  }
+  if (oracle) out.undetected = c[C_UNDETECTED]!;
+  return out;
+}
+
+export function spreadOf(values: number[]): Spread | undefined {
+  const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return undefined;
+  const mid = v.length >> 1;
+  const median = v.length % 2 ? v[mid]! : (v[mid - 1]! + v[mid]!) / 2;
+  return { median: round6(median), min: round6(v[0]!), max: round6(v[v.length - 1]!) };
+}
+
+const ratio = (a: number, b: number): number => (b > 0 ? a / b : NaN);
+const bytesPerResponse = (r: RoundFigures): number => (r.responses > 0 ? r.bytesReceived / r.responses : NaN);
+
+/** `x` against v2, ratios per round then median and min–max. */
+export function compare(x: VariantResult, v2: VariantResult): Comparison {
+  const pairs = x.rounds.map((r) => [r, v2.rounds.find((q) => q.round === r.round)] as const).filter((p) => p[1] !== undefined) as Array<readonly [RoundFigures, RoundFigures]>;
+  const per = (f: (a: RoundFigures, b: RoundFigures) => number): Spread | undefined => spreadOf(pairs.map(([a, b]) => f(a, b)));
+  const spread = {
+    throughputRatio: per((a, b) => ratio(a.throughputRps, b.throughputRps)),
+    p50Ratio: per((a, b) => ratio(a.p50Us, b.p50Us)),
+    p99Ratio: per((a, b) => ratio(a.p99Us, b.p99Us)),
+    cpuPerResponseRatio: per((a, b) => ratio(a.cpuPerResponseUs, b.cpuPerResponseUs)),
+    bandwidthDeltaPct: per((a, b) => (ratio(bytesPerResponse(a), bytesPerResponse(b)) - 1) * 100),
+  };
+  const med = (s: Spread | undefined, fallback: number): number => (s ? s.median : round6(fallback));
+  return {
+    throughputRatio: med(spread.throughputRatio, ratio(x.throughputRps, v2.throughputRps)),
+    p50Ratio: med(spread.p50Ratio, ratio(x.latencyUs.p50, v2.latencyUs.p50)),
+    p99Ratio: med(spread.p99Ratio, ratio(x.latencyUs.p99, v2.latencyUs.p99)),
+    bandwidthDeltaPct: med(spread.bandwidthDeltaPct, (ratio(x.bytesReceived / x.responses, v2.bytesReceived / v2.responses) - 1) * 100),
+    cpuPerResponseRatio: med(spread.cpuPerResponseRatio, ratio(x.cpu.perResponseUs, v2.cpu.perResponseUs)),
+    responseFrameBytesDeltaPct: round6((ratio(x.responseFrameBytes, v2.responseFrameBytes) - 1) * 100),
+    spread: Object.fromEntries(Object.entries(spread).filter(([, s]) => s !== undefined)),
+  };
+}
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+function round6(x: number): number {
+  return Math.round(x * 1e6) / 1e6;
+}

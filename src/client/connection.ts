@@ -1,0 +1,290 @@
+/**
+ * One page-stream connection: socket lifecycle, libpq handshake (trust, or the
+ * JWT as a cleartext password), `pagestream_v2|v3`, then the hot loop in
+ * PageStreamCore. Drops and reconnects on mismatch (per --on-mismatch), on
+ * socket errors (bounded exponential backoff) and on --timeout.
+ *
+ * Reads go into one buffer shared by every connection of the worker thread
+ * (`net.connect({ onread })`): each read is consumed synchronously by the
+ * FrameReader, which copies only a frame that straddles two reads.
+ */
+import net from 'node:net';
+import { FrameReader } from '../protocol/frame-reader.js';
+import type { FrameHandler } from '../protocol/frame-reader.js';
+import {
+  AUTH_CLEARTEXT_PASSWORD, AUTH_OK, decodeAuthentication, decodeErrorFields, encodePasswordMessage, encodeQuery,
+  encodeStartupMessage, Msg,
+} from '../protocol/libpq.js';
+import { pagestreamCommand } from '../protocol/pagestream.js';
+import { ABORT, PHASE, PHASE_MEASURE } from './control.js';
+import { PageStreamCore, MODE_V2, ON_MISMATCH_ABORT } from './stream-core.js';
+import type { CoreOwner, StreamSpec } from './stream-core.js';
+import type { BlockChooser } from './keys.js';
+import { C_ALL_BYTES_RECEIVED, C_BYTES_RECEIVED, C_BYTES_SENT, C_RECONNECTS, C_STREAM_BYTES_RECEIVED, errorClass, ShardStats } from './shard-stats.js';
+
+export interface ConnectionTarget {
+  host: string;
+  port: number;
+  user: string;
+  database: string;
+  /** JWT sent as the cleartext password when the server asks; never logged. */
+  password?: string;
+  tenant: string;
+  timeline: string;
+}
+
+const ST_IDLE = 0;
+const ST_CONNECTING = 1;
+const ST_STARTUP = 2; // startup sent, waiting for auth / ReadyForQuery
+const ST_QUERY = 3; // pagestream command sent, waiting for CopyBothResponse
+const ST_STREAM = 4;
+const ST_CLOSED = 5;
+
+const BACKOFF_MIN_MS = 10;
+const BACKOFF_MAX_MS = 1000;
+
+export interface ConnectionHooks {
+  /** The connection entered the page stream (first time only). */
+  onFirstReady(): void;
+}
+
+export class PageStreamConnection implements FrameHandler, CoreOwner {
+  readonly core: PageStreamCore;
+  private readonly target: ConnectionTarget;
+  private readonly reader: FrameReader;
+  private readonly readBuffer: Buffer;
+  private readonly control: Int32Array;
+  private readonly stats: ShardStats;
+  private readonly timeoutMs: number;
+  private readonly hooks: ConnectionHooks;
+  private readonly version: 2 | 3;
+  private socket: net.Socket | null = null;
+  private state = ST_IDLE;
+  private everReady = false;
+  private startedOnce = false;
+  private backoffMs = BACKOFF_MIN_MS;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  /** Time of the last read or of entering the current state (ms, performance.now()). */
+  private lastProgress = 0;
+  private readonly onReadCb: (n: number, buf: Uint8Array) => boolean;
+  /** Replaced by the hot-loop test with a sink; the socket path writes a view. */
+  writeOut: (buf: Buffer, start: number, end: number) => void;
+
+  constructor(
+    target: ConnectionTarget, spec: StreamSpec, chooser: BlockChooser, stats: ShardStats,
+    readBuffer: Buffer, control: Int32Array, timeoutMs: number, hooks: ConnectionHooks,
+  ) {
+    this.target = target;
+    this.stats = stats;
+    this.readBuffer = readBuffer;
+    this.control = control;
+    this.timeoutMs = timeoutMs;
+    this.hooks = hooks;
+    this.version = spec.mode === MODE_V2 ? 2 : 3;
+    this.core = new PageStreamCore(spec, stats, chooser, this);
+    this.reader = new FrameReader(this, { initialPending: 16384 });
+    // One closure per connection, made once: the onread callback.
+    // `buf` is always our readBuffer (a Buffer); the typing says Uint8Array.
+    this.onReadCb = (n: number, buf: Uint8Array): boolean => {
+      this.feed(buf as Buffer, n, performance.now());
+      return true;
+    };
+    this.writeOut = (buf, start, end) => {
+      this.socket?.write(buf.subarray(start, end));
+    };
+  }
+
+  get inStream(): boolean {
+    return this.state === ST_STREAM;
+  }
+
+  connect(): void {
+    if (this.state === ST_CLOSED) return;
+    this.reconnectTimer = null;
+    this.reader.reset(false);
+    this.state = ST_CONNECTING;
+    this.lastProgress = performance.now();
+    const sock = net.connect({
+      host: this.target.host,
+      port: this.target.port,
+      onread: { buffer: this.readBuffer, callback: this.onReadCb },
+    });
+    this.socket = sock;
+    sock.setNoDelay(true);
+    sock.on('connect', () => {
+      if (sock !== this.socket) return;
+      this.state = ST_STARTUP;
+      this.send(encodeStartupMessage({ user: this.target.user, database: this.target.database, application_name: 'pagestream-bench' }));
+    });
+    sock.on('error', (e: NodeJS.ErrnoException) => {
+      if (sock !== this.socket || this.state === ST_CLOSED) return;
+      this.stats.error(`connection: ${e.code ?? e.message}`);
+    });
+    sock.on('close', () => {
+      if (sock !== this.socket || this.state === ST_CLOSED) return;
+      if (this.state === ST_STREAM || this.state === ST_QUERY || this.state === ST_STARTUP) this.stats.error('connection: closed by server');
+      this.drop(true);
+    });
+  }
+
+  /** The bytes of one socket read; `now` is the batch clock. */
+  feed(buf: Buffer, n: number, now: number): void {
+    this.lastProgress = now;
+    const core = this.core;
+    core.now = now;
+    core.measuring = Atomics.load(this.control, PHASE) === PHASE_MEASURE;
+    this.stats.c[C_ALL_BYTES_RECEIVED]! += n;
+    if (core.measuring) {
+      this.stats.c[C_BYTES_RECEIVED]! += n;
+      if (this.state === ST_STREAM) this.stats.c[C_STREAM_BYTES_RECEIVED]! += n;
+    }
+    try {
+      this.reader.push(buf, 0, n);
+    } catch (e) {
+      this.stats.error(errorClass('protocol', (e as Error).message));
+      this.drop(true);
+      return;
+    }
+    if (this.state === ST_STREAM && core.live) core.flushBatch();
+  }
+
+  onFrame(type: number, buf: Buffer, off: number, len: number): void {
+    if (type === Msg.CopyData && this.state === ST_STREAM) {
+      this.core.onResponse(buf, off, len);
+      return;
+    }
+    this.coldFrame(type, buf, off, len);
+  }
+
+  private coldFrame(type: number, buf: Buffer, off: number, len: number): void {
+    if (this.state === ST_IDLE || this.state === ST_CLOSED || this.state === ST_CONNECTING) return; // a dropped socket's tail
+    switch (type) {
+      case Msg.Authentication: {
+        const kind = decodeAuthentication(buf, off, len);
+        if (kind === AUTH_OK) return;
+        if (kind === AUTH_CLEARTEXT_PASSWORD && this.target.password !== undefined) {
+          this.send(encodePasswordMessage(this.target.password));
+          return;
+        }
+        this.stats.error(kind === AUTH_CLEARTEXT_PASSWORD ? 'handshake: password (JWT) required' : `handshake: unsupported authentication ${kind}`);
+        this.drop(true);
+        return;
+      }
+      case Msg.ReadyForQuery:
+        if (this.state === ST_STARTUP) {
+          this.state = ST_QUERY;
+          this.send(encodeQuery(pagestreamCommand(this.version, this.target.tenant, this.target.timeline)));
+        }
+        return;
+      case Msg.CopyBothResponse:
+        if (this.state === ST_QUERY) this.enterStream();
+        return;
+      case Msg.ErrorResponse: {
+        const f = decodeErrorFields(buf, off, len);
+        this.stats.error(errorClass(this.state === ST_STREAM ? 'stream' : 'handshake', f.message));
+        this.drop(true);
+        return;
+      }
+      case Msg.ParameterStatus:
+      case Msg.BackendKeyData:
+      case Msg.NoticeResponse:
+        return;
+      default:
+        this.stats.error(`protocol: unexpected message ${String.fromCharCode(type)}`);
+        this.drop(true);
+    }
+  }
+
+  /** In the page stream: reset the ring and fill the pipeline. */
+  enterStream(): void {
+    this.state = ST_STREAM;
+    this.backoffMs = BACKOFF_MIN_MS;
+    const now = performance.now();
+    this.lastProgress = now;
+    this.core.measuring = Atomics.load(this.control, PHASE) === PHASE_MEASURE;
+    this.core.start(now, !this.startedOnce);
+    this.startedOnce = true;
+    if (!this.everReady) {
+      this.everReady = true;
+      this.hooks.onFirstReady();
+    }
+  }
+
+  // ---- CoreOwner
+  flush(buf: Buffer, start: number, end: number): void {
+    this.writeOut(buf, start, end);
+  }
+
+  onMismatchAction(code: number): void {
+    if (this.core.spec.onMismatch === ON_MISMATCH_ABORT) {
+      Atomics.store(this.control, ABORT, 1);
+      this.close();
+      return;
+    }
+    // Like a compute resetting its prefetch ring: drop the connection, start fresh at once.
+    void code;
+    this.drop(false);
+  }
+
+  onErrorResponse(buf: Buffer, off: number, len: number): void {
+    const start = off + 1 + (this.version === 3 ? 24 : 0);
+    let end = buf.indexOf(0, start);
+    if (end < 0 || end > off + len) end = off + len;
+    this.stats.error(errorClass('pagestream', buf.toString('utf8', start, end)));
+  }
+
+  /** Timer work (every few ms): open-loop sends, timeouts. */
+  tick(now: number): void {
+    if (this.state === ST_STREAM) {
+      const core = this.core;
+      if (core.ring.inFlight > 0 && now - this.lastProgress > this.timeoutMs) {
+        this.stats.error('timeout');
+        this.drop(true);
+        return;
+      }
+      core.now = now;
+      core.measuring = Atomics.load(this.control, PHASE) === PHASE_MEASURE;
+      core.refill();
+      core.flushBatch();
+    } else if ((this.state === ST_CONNECTING || this.state === ST_STARTUP || this.state === ST_QUERY) && now - this.lastProgress > this.timeoutMs) {
+      this.stats.error('timeout: connect/handshake');
+      this.drop(true);
+    }
+  }
+
+  private send(b: Buffer): void {
+    if (Atomics.load(this.control, PHASE) === PHASE_MEASURE) this.stats.c[C_BYTES_SENT]! += b.length;
+    this.socket?.write(b);
+  }
+
+  /** Drop the socket and reconnect (after a backoff when `backoff`). */
+  drop(backoff: boolean): void {
+    if (this.state === ST_CLOSED) return;
+    this.core.stop();
+    const s = this.socket;
+    this.socket = null;
+    s?.destroy();
+    this.state = ST_IDLE;
+    this.stats.c[C_RECONNECTS]!++;
+    if (this.reconnectTimer) return;
+    const delay = backoff ? this.backoffMs : 0;
+    if (backoff) this.backoffMs = Math.min(BACKOFF_MAX_MS, this.backoffMs * 2);
+    this.reconnectTimer = setTimeout(() => this.connect(), delay);
+  }
+
+  /** End the page stream as a compute does: Terminate, then close. */
+  close(): void {
+    if (this.state === ST_CLOSED) return;
+    const wasStream = this.state === ST_STREAM;
+    this.state = ST_CLOSED;
+    this.core.stop();
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+    const s = this.socket;
+    this.socket = null;
+    // A compute ends a page stream by closing the socket (protocol.md §1).
+    void wasStream;
+    s?.destroy();
+  }
+}
+

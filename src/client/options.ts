@@ -1,0 +1,83 @@
+/**
+ * RunOptions: what `runBenchmark` takes. Mirrors the `run` CLI options
+ * (contract.md) plus programmatic ones used by the fault study and the sweep
+ * (`oracle`, `emulatorArgs`, `variants`, `signal`).
+ */
+import type { VariantName } from '../report/result.js';
+
+export type OnMismatch = 'count' | 'reconnect' | 'abort';
+
+export interface RunOptions {
+  /** postgres://[user[:password]@]host:port; absent: start the embedded emulator. */
+  target?: string;
+  /** Management API base URL, for discovery (tenants, timelines, relations, last_record_lsn). */
+  mgmt?: string;
+  tenant?: string;
+  timeline?: string;
+  /** RelTags `spc/db/rel[.fork]`; empty: discover through the management API. */
+  rels: string[];
+  protocol: 'v2' | 'v3' | 'both';
+  /** Overrides `protocol`: exactly these variants, in this order per round. */
+  variants?: VariantName[];
+  connections: number;
+  pipeline: number;
+  workers: number;
+  /** Measured seconds per variant, split evenly over the rounds. */
+  durationS: number;
+  /** Warm-up seconds per variant and round (discarded). */
+  warmupS: number;
+  rounds: number;
+  /** Open loop: total requests/s over all connections; undefined = closed loop. */
+  rate?: number;
+  pattern: string;
+  batch: number;
+  /** latest | replica | X/Y */
+  lsn: string;
+  seed: number;
+  verifyChecksum: boolean;
+  onMismatch: OnMismatch;
+  /** No response for this long with requests in flight: an error, and a reconnect. */
+  timeoutS: number;
+  /** This host's part of a multi-host run (connections and key space). */
+  shard?: { index: number; count: number };
+  /** Embedded emulator only: check every accepted page's identity stamp, count wrong pages accepted. */
+  oracle: boolean;
+  /** Extra arguments for the embedded emulator (e.g. `--faults swap=0.01`). */
+  emulatorArgs: string[];
+  /** Abort the run: stops within a moment and returns what was measured, marked partial. */
+  signal?: AbortSignal;
+}
+
+export function defaultWorkers(cpus: number): number {
+  return Math.max(1, cpus - 1);
+}
+
+/** Defaults chosen so `npm start` (3 rounds × 3 variants) finishes well within 30 s. */
+export function defaultRunOptions(cpus: number): RunOptions {
+  return {
+    rels: [],
+    protocol: 'both',
+    connections: 4,
+    pipeline: 32,
+    workers: defaultWorkers(cpus),
+    durationS: 5,
+    warmupS: 0.5,
+    rounds: 3,
+    pattern: 'uniform',
+    batch: 1,
+    lsn: 'latest',
+    seed: 1,
+    verifyChecksum: false,
+    onMismatch: 'reconnect',
+    timeoutS: 5,
+    oracle: false,
+    emulatorArgs: [],
+  };
+}
+
+export function variantsOf(o: Pick<RunOptions, 'protocol' | 'variants'>): VariantName[] {
+  if (o.variants && o.variants.length > 0) return o.variants;
+  if (o.protocol === 'v2') return ['v2'];
+  if (o.protocol === 'v3') return ['v3'];
+  return ['v2', 'v3', 'v3-noverify'];
+}

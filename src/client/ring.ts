@@ -1,0 +1,45 @@
+/**
+ * The in-flight ring of one connection: a preallocated power-of-two ring of
+ * slots stored as typed-array columns. Responses arrive in request order, so
+ * the oldest outstanding request is always at `head & mask`; a new request
+ * goes to `tail & mask`. No Map keyed by reqid, no object per request.
+ *
+ * The request columns are the protocol layer's GetPageRequestTable (what the
+ * verifier compares against); the ring adds the relation index (which target
+ * relation the slot reads), the send batch time and, open loop, the intended
+ * send time, both in performance.now() milliseconds of this thread.
+ */
+import { GetPageRequestTable } from '../protocol/getpage.js';
+
+export class InFlightRing {
+  readonly req: GetPageRequestTable;
+  readonly mask: number;
+  readonly capacity: number;
+  readonly relIndex: Uint32Array;
+  /** Time of the write batch that carried the request (ms, performance.now()). */
+  readonly sendTime: Float64Array;
+  /** Open loop: when the schedule said the request should have been sent (ms). */
+  readonly intendedTime: Float64Array;
+  /** Sequence numbers; slot = seq & mask. head = oldest outstanding, tail = next free. */
+  head = 0;
+  tail = 0;
+
+  constructor(minCapacity: number) {
+    this.req = new GetPageRequestTable(minCapacity);
+    this.capacity = this.req.capacity;
+    this.mask = this.req.mask;
+    this.relIndex = new Uint32Array(this.capacity);
+    this.sendTime = new Float64Array(this.capacity);
+    this.intendedTime = new Float64Array(this.capacity);
+  }
+
+  get inFlight(): number {
+    return this.tail - this.head;
+  }
+
+  /** Forget everything outstanding (the connection was dropped). */
+  clear(): void {
+    this.head = 0;
+    this.tail = 0;
+  }
+}

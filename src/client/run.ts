@@ -1,0 +1,311 @@
+/**
+ * runBenchmark: the `run` job. Resolve the target (embedded emulator by
+ * default), pre-flight, then for each round run every variant in turn
+ * (A B C A B C …) on a piscina pool: one long-lived task per worker per
+ * (round, variant), phases driven through the shared control block
+ * (connect -> warm-up -> measure -> stop). Client CPU is process.cpuUsage()
+ * across the measurement window (it covers every thread of the process).
+ */
+import os from 'node:os';
+import { performance, PerformanceObserver } from 'node:perf_hooks';
+import { Piscina } from 'piscina';
+import { RESULT_SCHEMA } from '../report/result.js';
+import type { PagestreamResult, RunConfig, Saturation, VariantName, VariantResult } from '../report/result.js';
+import { VERSION } from '../version.js';
+import { UsageError } from '../protocol/errors.js';
+import { hi32, lo32 } from '../protocol/u64.js';
+import { formatRelTag } from '../protocol/text.js';
+import {
+  ABORT, createControl, FAILED, L_CONNECTED, L_ERRORS, L_KIB_RECEIVED, L_MISMATCHES, L_P99_US, L_RESPONSES, liveIndex, PHASE, PHASE_CONNECT,
+  PHASE_MEASURE, PHASE_STOP, PHASE_WARMUP, READY,
+} from './control.js';
+import { parsePattern, shardRange } from './keys.js';
+import { ON_MISMATCH_ABORT, ON_MISMATCH_COUNT, ON_MISMATCH_RECONNECT } from './stream-core.js';
+import type { RunOptions } from './options.js';
+import { variantsOf } from './options.js';
+import { resolveTarget } from './target.js';
+import type { ResolvedTarget } from './target.js';
+import type { ShardResult, ShardTask } from './task.js';
+import { compare, phaseFromWorkers, variantResult } from './aggregate.js';
+import type { PhaseFigures } from './aggregate.js';
+
+export type { RunOptions } from './options.js';
+export { defaultRunOptions, variantsOf } from './options.js';
+
+export interface RunHooks {
+  /** Once a second during measurement and warm-up: the live progress line (no newline). */
+  progress?(line: string): void;
+  /** Notes for stderr (one line each). */
+  log?(line: string): void;
+  /** The target is resolved and pre-flighted (e.g. to read the emulator's management API). */
+  onTargetReady?(t: { mgmt?: string; embedded: boolean; rels: string[] }): void | Promise<void>;
+  /** Before the embedded emulator stops (e.g. to fetch its ground truth from /v1/faults). */
+  beforeStop?(t: { mgmt?: string; embedded: boolean }): void | Promise<void>;
+}
+
+/** A worker above this event-loop utilisation means the client, not the server, set the pace. */
+export const SATURATION_ELU = 0.9;
+/** How long connections get to reach the page stream before measuring anyway. */
+const CONNECT_WAIT_MS = 15_000;
+const POLL_MS = 10;
+
+const MISMATCH_CODE = { count: ON_MISMATCH_COUNT, reconnect: ON_MISMATCH_RECONNECT, abort: ON_MISMATCH_ABORT } as const;
+
+function validate(o: RunOptions): void {
+  const int = (v: number, name: string, min: number, max = Number.MAX_SAFE_INTEGER): void => {
+    if (!Number.isInteger(v) || v < min || v > max) throw new UsageError(`--${name}: ${v} is not a whole number in ${min}..${max}`);
+  };
+  int(o.connections, 'connections', 1, 100_000);
+  int(o.pipeline, 'pipeline', 1, 65_536);
+  int(o.workers, 'workers', 1, 256);
+  int(o.rounds, 'rounds', 1, 1000);
+  int(o.batch, 'batch', 1, 65_536);
+  if (!(o.durationS > 0)) throw new UsageError(`--duration: must be > 0 seconds`);
+  if (!(o.warmupS >= 0)) throw new UsageError(`--warmup: must be >= 0 seconds`);
+  if (!(o.timeoutS > 0)) throw new UsageError(`--timeout: must be > 0 seconds`);
+  if (o.rate !== undefined && !(o.rate > 0)) throw new UsageError(`--rate: must be > 0 requests/s`);
+  if (o.shard && !(o.shard.count >= 1 && o.shard.index >= 0 && o.shard.index < o.shard.count)) throw new UsageError('--shard: expected i/n with 0 <= i < n');
+  if (o.shard && o.connections < o.shard.count) throw new UsageError(`--shard: ${o.connections} connections cannot be split over ${o.shard.count} shards`);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+export async function runBenchmark(opts: RunOptions, hooks: RunHooks = {}): Promise<PagestreamResult> {
+  validate(opts);
+  const pattern = parsePattern(opts.pattern);
+  const variants = variantsOf(opts);
+  const startedAt = new Date();
+  const t0 = performance.now();
+  const log = (s: string): void => hooks.log?.(s);
+
+  const target = await resolveTarget(opts, variants.every((v) => v === 'v2') ? 2 : 3);
+  let pool: Piscina | null = null;
+  const phases: PhaseFigures[] = [];
+  let partialReason: string | undefined;
+  const control = new Int32Array(0);
+  void control;
+  try {
+    await hooks.onTargetReady?.({ mgmt: target.mgmt, embedded: !!target.emulator, rels: target.rels.map(formatRelTag) });
+    const shard = opts.shard ?? { index: 0, count: 1 };
+    const total = target.rels.reduce((s, r) => s + r.nblocks, 0);
+    const [keyLo, keyHi] = shardRange(total, shard.index, shard.count);
+    const [connLo, connHi] = shardRange(opts.connections, shard.index, shard.count);
+    const hostConns = connHi - connLo;
+    const nWorkers = Math.min(opts.workers, hostConns);
+    const sab = createControl(nWorkers);
+    const ctl = new Int32Array(sab);
+    pool = new Piscina({
+      filename: new URL('../../workers/shard.js', import.meta.url).href,
+      minThreads: nWorkers,
+      maxThreads: nWorkers,
+      idleTimeout: 60_000,
+    });
+    const perRoundS = opts.durationS / opts.rounds;
+    log(`target ${target.display}: tenant ${target.conn.tenant} timeline ${target.conn.timeline}, ${target.rels.length} relation(s), ${total} blocks; ${target.lsnSource}`);
+    log(`${variants.join(', ')} × ${opts.rounds} round(s) of ${perRoundS.toFixed(2)} s (+${opts.warmupS} s warm-up); ${hostConns} connection(s) × ${opts.pipeline} in flight on ${nWorkers} worker(s)${opts.rate ? `; open loop ${opts.rate} req/s` : '; closed loop'}`);
+
+    // Main-thread GC during measurement windows counts too.
+    const mainGc: Array<{ start: number; duration: number }> = [];
+    const obs = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) mainGc.push({ start: e.startTime, duration: e.duration });
+    });
+    obs.observe({ entryTypes: ['gc'] });
+
+    const aborted = (): boolean => opts.signal?.aborted === true || Atomics.load(ctl, ABORT) !== 0;
+    const baseTask = (w: number, variant: VariantName, round: number): ShardTask => {
+      const [a, b] = shardRange(hostConns, w, nWorkers);
+      return {
+        worker: w, variant, round, target: target.conn, rels: target.rels, keyLo, keyHi,
+        connections: b - a, connIdBase: connLo + a, totalConnections: opts.connections,
+        pipeline: opts.pipeline, pattern, batch: opts.batch, seed: opts.seed,
+        lsnHi: hi32(target.requestLsn), lsnLo: lo32(target.requestLsn), nmsHi: hi32(target.notModifiedSince), nmsLo: lo32(target.notModifiedSince),
+        verifyChecksum: opts.verifyChecksum, oracle: opts.oracle, onMismatch: MISMATCH_CODE[opts.onMismatch],
+        timeoutMs: opts.timeoutS * 1000, ratePerConnection: opts.rate ? opts.rate / opts.connections : 0, control: sab,
+      };
+    };
+
+    const live = { last: new Int32Array(nWorkers * 3), lastT: 0 };
+    const progress = (variant: VariantName, round: number, phaseName: string): void => {
+      if (!hooks.progress) return;
+      const now = performance.now();
+      const dt = (now - live.lastT) / 1000;
+      let resp = 0, kib = 0, mism = 0, errs = 0, p99 = 0, conns = 0;
+      for (let w = 0; w < nWorkers; w++) {
+        const r = Atomics.load(ctl, liveIndex(w, L_RESPONSES));
+        const k = Atomics.load(ctl, liveIndex(w, L_KIB_RECEIVED));
+        resp += (r - live.last[w * 3]!) >>> 0;
+        kib += (k - live.last[w * 3 + 1]!) >>> 0;
+        live.last[w * 3] = r;
+        live.last[w * 3 + 1] = k;
+        mism += Atomics.load(ctl, liveIndex(w, L_MISMATCHES));
+        errs += Atomics.load(ctl, liveIndex(w, L_ERRORS));
+        p99 = Math.max(p99, Atomics.load(ctl, liveIndex(w, L_P99_US)));
+        conns += Atomics.load(ctl, liveIndex(w, L_CONNECTED));
+      }
+      live.lastT = now;
+      if (dt <= 0) return;
+      hooks.progress(`${variant.padEnd(11)} round ${round}/${opts.rounds} ${phaseName.padEnd(7)} ${fmt(resp / dt)} resp/s  ${(kib / 1024 / dt).toFixed(1)} MiB/s  p99 ${p99} us  conns ${conns}  mismatches ${mism}  errors ${errs}`);
+    };
+
+    /** Wait `ms`, printing progress each second; false if aborted. */
+    const wait = async (ms: number, variant: VariantName, round: number, phaseName: string): Promise<boolean> => {
+      const end = performance.now() + ms;
+      let nextProgress = performance.now() + 1000;
+      while (performance.now() < end) {
+        if (aborted()) return false;
+        await sleep(Math.min(POLL_MS, Math.max(0, end - performance.now())));
+        if (performance.now() >= nextProgress) {
+          progress(variant, round, phaseName);
+          nextProgress += 1000;
+        }
+      }
+      return !aborted();
+    };
+
+    const runPhase = async (variant: VariantName, round: number): Promise<PhaseFigures | null> => {
+      Atomics.store(ctl, PHASE, PHASE_CONNECT);
+      Atomics.store(ctl, READY, 0);
+      Atomics.store(ctl, FAILED, 0);
+      for (let w = 0; w < nWorkers; w++) for (const s of [L_RESPONSES, L_KIB_RECEIVED, L_MISMATCHES, L_ERRORS, L_P99_US, L_CONNECTED]) Atomics.store(ctl, liveIndex(w, s), 0);
+      live.last.fill(0);
+      live.lastT = performance.now();
+      let failure: unknown = null;
+      const tasks = Array.from({ length: nWorkers }, (_, w) =>
+        (pool!.run(baseTask(w, variant, round)) as Promise<ShardResult>).catch((e: unknown) => {
+          failure ??= e;
+          Atomics.add(ctl, FAILED, 1);
+          Atomics.store(ctl, PHASE, PHASE_STOP);
+          return null;
+        }));
+      const connectDeadline = performance.now() + Math.max(CONNECT_WAIT_MS, opts.timeoutS * 1000);
+      while (Atomics.load(ctl, READY) + Atomics.load(ctl, FAILED) < nWorkers && performance.now() < connectDeadline && !aborted()) await sleep(POLL_MS);
+      if (Atomics.load(ctl, READY) < nWorkers && !aborted() && !failure) log(`${variant} round ${round}: not every connection reached the page stream within ${Math.round(CONNECT_WAIT_MS / 1000)} s; measuring anyway`);
+      let ok = !failure;
+      if (ok) {
+        Atomics.store(ctl, PHASE, PHASE_WARMUP);
+        ok = await wait(opts.warmupS * 1000, variant, round, 'warm-up');
+      }
+      let measured: { startS: number; durationS: number; cpu: { user: number; system: number }; gc: { count: number; pauseMs: number } } | null = null;
+      if (ok) {
+        const cpu0 = process.cpuUsage();
+        const m0 = performance.now();
+        Atomics.store(ctl, PHASE, PHASE_MEASURE);
+        await wait(perRoundS * 1000, variant, round, 'measure');
+        Atomics.store(ctl, PHASE, PHASE_STOP);
+        const m1 = performance.now();
+        const cpu = process.cpuUsage(cpu0);
+        const gcIn = mainGc.filter((e) => e.start >= m0 && e.start <= m1);
+        measured = {
+          startS: (m0 - t0) / 1000, durationS: (m1 - m0) / 1000, cpu: { user: cpu.user, system: cpu.system },
+          gc: { count: gcIn.length, pauseMs: gcIn.reduce((s, e) => s + e.duration, 0) },
+        };
+      }
+      Atomics.store(ctl, PHASE, PHASE_STOP);
+      const results = await Promise.all(tasks);
+      if (failure) throw failure;
+      if (!measured) return null;
+      return phaseFromWorkers(variant, round, measured.startS, measured.durationS, results.filter((r): r is ShardResult => r !== null), measured.cpu, measured.gc);
+    };
+
+    outer: for (let round = 1; round <= opts.rounds; round++) {
+      for (const variant of variants) {
+        const p = await runPhase(variant, round);
+        if (p) phases.push(p);
+        if (aborted() || !p) {
+          // A measured-but-interrupted phase is kept (it holds real data).
+          partialReason = opts.signal?.aborted ? String(opts.signal.reason ?? 'aborted') : 'aborted on mismatch (--on-mismatch abort)';
+          break outer;
+        }
+      }
+    }
+    obs.disconnect();
+    await hooks.beforeStop?.({ mgmt: target.mgmt, embedded: !!target.emulator });
+    return buildResult(opts, target, variants, phases, nWorkers, startedAt, partialReason);
+  } finally {
+    await pool?.destroy().catch(() => undefined);
+    await target.emulator?.stop().catch(() => undefined);
+  }
+}
+
+function buildResult(
+  opts: RunOptions, target: ResolvedTarget, variants: VariantName[], phases: PhaseFigures[], nWorkers: number,
+  startedAt: Date, partialReason: string | undefined,
+): PagestreamResult {
+  const config: RunConfig = {
+    target: target.display,
+    mgmt: target.mgmt && !target.emulator ? target.mgmt : undefined,
+    tenant: target.conn.tenant,
+    timeline: target.conn.timeline,
+    rels: target.rels.map(formatRelTag),
+    relationBlocks: target.rels.map((r) => r.nblocks),
+    protocol: opts.protocol,
+    variants,
+    connections: opts.connections,
+    pipeline: opts.pipeline,
+    workers: nWorkers,
+    durationS: opts.durationS,
+    warmupS: opts.warmupS,
+    rounds: opts.rounds,
+    rate: opts.rate,
+    pattern: opts.pattern,
+    batch: opts.batch,
+    lsn: opts.lsn,
+    lsnSource: target.lsnSource,
+    seed: opts.seed,
+    verifyChecksum: opts.verifyChecksum,
+    onMismatch: opts.onMismatch,
+    timeoutS: opts.timeoutS,
+    shard: opts.shard,
+    oracle: opts.oracle || undefined,
+    emulatorArgs: target.emulator ? opts.emulatorArgs : undefined,
+    auth: target.conn.password !== undefined ? 'jwt (redacted)' : 'trust',
+  };
+  const out: Partial<Record<VariantName, VariantResult>> = {};
+  const intervals: NonNullable<PagestreamResult['intervals']> = {};
+  for (const v of variants) {
+    const ps = phases.filter((p) => p.variant === v);
+    if (ps.length === 0) continue;
+    out[v] = variantResult(ps, opts.oracle);
+    intervals[v] = ps.flatMap((p) => p.intervals);
+  }
+  const comparison: PagestreamResult['comparison'] = {};
+  if (out.v2) {
+    if (out.v3) comparison.v3 = compare(out.v3, out.v2);
+    if (out['v3-noverify']) comparison['v3-noverify'] = compare(out['v3-noverify'], out.v2);
+  }
+  const maxElu = Math.max(0, ...phases.flatMap((p) => p.elu));
+  const saturation: Saturation = {
+    clientLimited: maxElu > SATURATION_ELU,
+    reasons: maxElu > SATURATION_ELU ? [`a worker's event loop was ${(maxElu * 100).toFixed(0)}% busy (> ${SATURATION_ELU * 100}%): the load generator limited the measurement`] : [],
+    maxWorkerElu: Math.round(maxElu * 1000) / 1000,
+  };
+  if (saturation.clientLimited) {
+    const cpus = os.availableParallelism?.() ?? os.cpus().length;
+    saturation.suggestion = nWorkers < Math.max(1, cpus - 1) ? `raise --workers (now ${nWorkers}; this machine has ${cpus} CPUs)` : `run the load generator on more cores or hosts (--shard i/n), or lower --connections × --pipeline`;
+  }
+  const cpus = os.cpus();
+  return {
+    schema: RESULT_SCHEMA,
+    tool: { name: 'pagestream-bench', version: VERSION },
+    node: process.version,
+    cpus: cpus.length,
+    cpuModel: cpus[0]?.model,
+    platform: `${process.platform}-${process.arch}`,
+    hostname: os.hostname(),
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    partial: partialReason !== undefined,
+    ...(partialReason !== undefined ? { partialReason } : {}),
+    config: JSON.parse(JSON.stringify(config)) as RunConfig,
+    variants: out,
+    comparison,
+    saturation,
+    intervals,
+  };
+}
+
+function fmt(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}

@@ -1,0 +1,252 @@
+/**
+ * The per-response hot loop of one connection, once it is in the page stream:
+ *
+ *   CopyData payload -> slot lookup (ring head) -> verify -> histogram record
+ *   -> slot refill (choose block, fill columns) -> request encode into the
+ *   preallocated write arena.
+ *
+ * Nothing here allocates per response (test/client/hot-loop.test.ts counts GC
+ * events over > 1 M responses and asserts zero). Clocks are not read here:
+ * the caller passes `now`, read once per socket read or timer tick, because in
+ * Node 20 every clock call allocates a heap number.
+ *
+ * Write arena: requests are encoded back to back and flushed once per read
+ * batch with one socket.write of a view. Node may keep a reference to a view
+ * it could not write at once, so bytes must not be overwritten while they may
+ * still be queued. At most `pipeline` requests are outstanding, hence at most
+ * pipeline*frame unsent bytes; an arena of (2*capacity+2) frames that wraps
+ * only at a flush boundary never overwrites bytes of the latest `pipeline`
+ * requests.
+ */
+import {
+  checkGetPageV3Frame, encodeGetPageV2, encodeGetPageV3, GETPAGE_REQUEST_FRAME, PAGE_OFFSET,
+  RESPONSE_ERROR, VERIFY_OK, MISMATCH_TAG, verifyGetPageChecksum, verifyGetPageV2, verifyGetPageV3,
+} from '../protocol/getpage.js';
+import { IDENTITY_STAMP_OFFSET } from '../protocol/page.js';
+import { InFlightRing } from './ring.js';
+import { BlockChooser } from './keys.js';
+import {
+  C_ALL_RESPONSES, C_BEHIND, C_BYTES_SENT, C_MISMATCHES, C_REQUESTS, C_RESPONSES, C_UNDETECTED, ShardStats,
+} from './shard-stats.js';
+import { recordMs } from '../stats/histogram.js';
+
+export const MODE_V2 = 0;
+export const MODE_V3 = 1;
+export const MODE_V3_NOVERIFY = 2;
+
+export const ON_MISMATCH_COUNT = 0;
+export const ON_MISMATCH_RECONNECT = 1;
+export const ON_MISMATCH_ABORT = 2;
+
+/** A send this much later than its intended time counts as behind schedule (open loop). */
+export const BEHIND_SCHEDULE_MS = 1;
+
+/** Target relations as columns, indexed by relation index. */
+export interface RelColumns {
+  spcnode: Uint32Array;
+  dbnode: Uint32Array;
+  relnode: Uint32Array;
+  forknum: Uint8Array;
+}
+
+export interface StreamSpec {
+  mode: number;
+  pipeline: number;
+  verifyChecksum: boolean;
+  /** Emulator only: check each accepted page's identity stamp (ground truth). */
+  oracle: boolean;
+  onMismatch: number;
+  rels: RelColumns;
+  /** request_lsn and not_modified_since as u32 halves. */
+  lsnHi: number;
+  lsnLo: number;
+  nmsHi: number;
+  nmsLo: number;
+  /** Open-loop rate of this connection (requests/s); 0 = closed loop. */
+  rateRps: number;
+  /** High half of every reqid (a compute uses its pid). */
+  reqidHi: number;
+}
+
+/** What the core needs from its connection (cold-path callbacks plus the flush). */
+export interface CoreOwner {
+  /** Write buf[start, end) to the socket. */
+  flush(buf: Buffer, start: number, end: number): void;
+  /** A mismatch (code) under --on-mismatch reconnect/abort, or an unsolicited response. */
+  onMismatchAction(code: number): void;
+  /** A page-stream Error response: record its class. */
+  onErrorResponse(buf: Buffer, off: number, len: number): void;
+}
+
+export class PageStreamCore {
+  readonly ring: InFlightRing;
+  readonly stats: ShardStats;
+  readonly chooser: BlockChooser;
+  readonly spec: StreamSpec;
+  private readonly owner: CoreOwner;
+  private readonly version: 2 | 3;
+  private readonly frameSize: number;
+  readonly wbuf: Buffer;
+  private wstart = 0;
+  private wpos = 0;
+  private reqidLo = 0;
+  /** Batch state set by the caller: the batch clock and whether we are measuring. */
+  now = 0;
+  measuring = false;
+  /** False after a mismatch action dropped the stream: ignore the rest of the batch. */
+  live = false;
+  /** Open loop: intended time of the next send (ms) and the interval between sends. */
+  nextIntended = 0;
+  private readonly intervalMs: number;
+
+  constructor(spec: StreamSpec, stats: ShardStats, chooser: BlockChooser, owner: CoreOwner) {
+    this.spec = spec;
+    this.stats = stats;
+    this.chooser = chooser;
+    this.owner = owner;
+    this.version = spec.mode === MODE_V2 ? 2 : 3;
+    this.frameSize = GETPAGE_REQUEST_FRAME[this.version];
+    this.ring = new InFlightRing(spec.pipeline);
+    this.wbuf = Buffer.alloc(Math.max(4096, (2 * this.ring.capacity + 2) * this.frameSize));
+    this.intervalMs = spec.rateRps > 0 ? 1000 / spec.rateRps : 0;
+  }
+
+  /** Entering (or re-entering after a reconnect) the page stream at time `now`. */
+  start(now: number, firstStart: boolean): void {
+    this.ring.clear();
+    this.wstart = 0;
+    this.wpos = 0;
+    this.live = true;
+    this.now = now;
+    if (firstStart) this.nextIntended = now;
+    this.refill();
+    this.flushBatch();
+  }
+
+  stop(): void {
+    this.live = false;
+  }
+
+  /** One GetPage response payload (CopyData body) buf[off, off+len). */
+  onResponse(buf: Buffer, off: number, len: number): void {
+    if (!this.live) return;
+    const ring = this.ring;
+    if (ring.tail === ring.head) {
+      // A response nobody asked for: the stream is out of step.
+      this.mismatch(MISMATCH_TAG);
+      return;
+    }
+    const i = ring.head & ring.mask;
+    const t = ring.req;
+    const mode = this.spec.mode;
+    let code: number;
+    if (mode === MODE_V3) code = verifyGetPageV3(buf, off, len, t, i);
+    else if (mode === MODE_V2) code = verifyGetPageV2(buf, off, len);
+    else code = checkGetPageV3Frame(buf, off, len);
+    if (code === VERIFY_OK) {
+      if (this.spec.verifyChecksum) code = verifyGetPageChecksum(this.version, buf, off, t, i);
+      if (code === VERIFY_OK && this.spec.oracle && !this.stampMatches(buf, off + PAGE_OFFSET[this.version], i)) {
+        this.stats.c[C_UNDETECTED]!++;
+      }
+    }
+    ring.head++;
+    const st = this.stats;
+    st.c[C_ALL_RESPONSES]!++;
+    if (this.measuring) {
+      st.c[C_RESPONSES]!++;
+      if (this.intervalMs > 0) {
+        recordMs(st.latency, this.now - ring.intendedTime[i]!);
+        recordMs(st.service, this.now - ring.sendTime[i]!);
+        recordMs(st.interval, this.now - ring.intendedTime[i]!);
+      } else {
+        recordMs(st.latency, this.now - ring.sendTime[i]!);
+        recordMs(st.interval, this.now - ring.sendTime[i]!);
+      }
+    }
+    if (code !== VERIFY_OK) {
+      if (code === RESPONSE_ERROR) this.owner.onErrorResponse(buf, off, len);
+      else {
+        this.mismatch(code);
+        if (!this.live) return;
+      }
+    }
+    this.refill();
+  }
+
+  private mismatch(code: number): void {
+    this.stats.c[C_MISMATCHES]!++;
+    this.stats.byCode[code]!++;
+    if (this.spec.onMismatch !== ON_MISMATCH_COUNT) {
+      this.live = false;
+      this.owner.onMismatchAction(code);
+    }
+  }
+
+  /** Ground-truth check: the identity stamp buildPage wrote into the page. */
+  private stampMatches(buf: Buffer, page: number, i: number): boolean {
+    const t = this.ring.req;
+    const s = page + IDENTITY_STAMP_OFFSET;
+    return buf.readUInt32BE(s) === t.spcnode[i] && buf.readUInt32BE(s + 4) === t.dbnode[i] &&
+      buf.readUInt32BE(s + 8) === t.relnode[i] && buf[s + 12] === t.forknum[i] && buf.readUInt32BE(s + 13) === t.blkno[i];
+  }
+
+  /** Fill free slots: closed loop up to the pipeline depth; open loop as the schedule allows. */
+  refill(): void {
+    const ring = this.ring;
+    const depth = this.spec.pipeline;
+    if (this.intervalMs === 0) {
+      while (ring.tail - ring.head < depth) this.issue(this.now);
+      return;
+    }
+    const now = this.now;
+    while (ring.tail - ring.head < depth && this.nextIntended <= now) {
+      const intended = this.nextIntended;
+      if (this.measuring && now - intended > BEHIND_SCHEDULE_MS) this.stats.c[C_BEHIND]!++;
+      this.issue(intended);
+      this.nextIntended = intended + this.intervalMs;
+    }
+  }
+
+  /** Choose a block, fill the tail slot, encode the request into the write arena. */
+  private issue(intended: number): void {
+    const ring = this.ring;
+    const i = ring.tail & ring.mask;
+    const t = ring.req;
+    const spec = this.spec;
+    const ch = this.chooser;
+    ch.next();
+    const r = ch.rel;
+    this.reqidLo = (this.reqidLo + 1) >>> 0;
+    t.reqidHi[i] = spec.reqidHi;
+    t.reqidLo[i] = this.reqidLo;
+    t.lsnHi[i] = spec.lsnHi;
+    t.lsnLo[i] = spec.lsnLo;
+    t.nmsHi[i] = spec.nmsHi;
+    t.nmsLo[i] = spec.nmsLo;
+    t.spcnode[i] = spec.rels.spcnode[r]!;
+    t.dbnode[i] = spec.rels.dbnode[r]!;
+    t.relnode[i] = spec.rels.relnode[r]!;
+    t.forknum[i] = spec.rels.forknum[r]!;
+    t.blkno[i] = ch.blkno;
+    ring.relIndex[i] = r;
+    ring.sendTime[i] = this.now;
+    ring.intendedTime[i] = intended;
+    if (this.wpos + this.frameSize > this.wbuf.length) {
+      this.flushBatch();
+      this.wpos = 0;
+      this.wstart = 0;
+    }
+    this.wpos = this.version === 3 ? encodeGetPageV3(this.wbuf, this.wpos, t, i) : encodeGetPageV2(this.wbuf, this.wpos, t, i);
+    ring.tail++;
+    if (this.measuring) this.stats.c[C_REQUESTS]!++;
+  }
+
+  /** Write what was encoded since the last flush (once per read batch or tick). */
+  flushBatch(): void {
+    if (this.wpos > this.wstart) {
+      if (this.measuring) this.stats.c[C_BYTES_SENT]! += this.wpos - this.wstart;
+      this.owner.flush(this.wbuf, this.wstart, this.wpos);
+      this.wstart = this.wpos;
+    }
+  }
+}
