@@ -2,6 +2,7 @@
 
 export function fmtUs(us: number | undefined): string {
   if (us === undefined || !Number.isFinite(us)) return '–';
+  if (us === 0) return '0';
   if (us >= 1e6) return `${(us / 1e6).toFixed(us >= 1e7 ? 1 : 2)} s`;
   if (us >= 1e3) return `${(us / 1e3).toFixed(us >= 1e5 ? 0 : us >= 1e4 ? 1 : 2)} ms`;
   return `${us >= 100 ? us.toFixed(0) : us.toFixed(1)} µs`;

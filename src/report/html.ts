@@ -76,12 +76,13 @@ function latencyCharts(r: PagestreamResult, vs: VariantName[]): string {
       yFormat: fmtUs,
       width: 1120,
       height: 400,
+      legend: 'tl',
     }),
   );
   const svc = curve('serviceTimeUs');
   if (svc.length) {
     out.push(
-      lineChart({ id: 'chart-service-nines', title: 'Service time by percentile (from actual send)', xLabel: 'percentile ("nines" scale)', yLabel: 'service time (log scale)', series: svc, xTicks: NINES_TICKS, xMin: NINES_TICKS[0]!.v, xMax: 5, yLog: true, yFormat: fmtUs, width: 1120, height: 360 }),
+      lineChart({ id: 'chart-service-nines', title: 'Service time by percentile (from actual send)', xLabel: 'percentile ("nines" scale)', yLabel: 'service time (log scale)', series: svc, xTicks: NINES_TICKS, xMin: NINES_TICKS[0]!.v, xMax: 5, yLog: true, yFormat: fmtUs, width: 1120, height: 360, legend: 'tl' }),
     );
   }
   return `<div class="charts">${out.join('')}</div>`;
@@ -98,8 +99,8 @@ function roundCharts(r: PagestreamResult, vs: VariantName[]): string {
       points: r.variants[v]!.rounds.map((x) => ({ x: x.startS, y: f(x), label: `round ${x.round} at ${x.startS.toFixed(1)} s: ${fmt(f(x))}` })),
     }));
   const charts = [
-    lineChart({ id: 'chart-round-throughput', title: 'Throughput per round', xLabel: 'seconds since start', yLabel: 'responses / s', series: series((x) => x.throughputRps, (n) => `${fmtInt(n)}/s`), yFormat: (n) => fmtInt(n), width: 553, height: 300 }),
-    lineChart({ id: 'chart-round-p99', title: 'p99 latency per round', xLabel: 'seconds since start', yLabel: 'p99', series: series((x) => x.p99Us, fmtUs), yFormat: fmtUs, width: 553, height: 300 }),
+    lineChart({ id: 'chart-round-throughput', title: 'Throughput per round', xLabel: 'seconds since start', yLabel: 'responses / s', series: series((x) => x.throughputRps, (n) => `${fmtInt(n)}/s`), yFormat: (n) => fmtInt(n), width: 553, height: 300, legend: 'br' }),
+    lineChart({ id: 'chart-round-p99', title: 'p99 latency per round', xLabel: 'seconds since start', yLabel: 'p99', series: series((x) => x.p99Us, fmtUs), yFormat: fmtUs, width: 553, height: 300, legend: 'br' }),
   ];
   const iv = r.intervals;
   const ivs = iv ? vs.filter((v) => (iv[v] ?? []).length > 0) : [];
@@ -120,6 +121,7 @@ function roundCharts(r: PagestreamResult, vs: VariantName[]): string {
         yFormat: (n) => fmtInt(n),
         width: 1120,
         height: 280,
+        legend: 'br',
       }),
     );
   }
@@ -154,13 +156,22 @@ function costCharts(r: PagestreamResult, vs: VariantName[]): string {
 }
 
 function summaryTable(r: PagestreamResult, vs: VariantName[]): string {
-  const head = ['variant', 'responses', 'throughput', 'p50', 'p90', 'p99', 'p99.9', 'p99.99', 'max', 'mean', 'errors', 'mismatches', 'bytes / resp', 'bandwidth', 'CPU / resp', 'GC / M resp'];
+  const head = ['variant', 'responses', 'throughput', 'p50', 'p90', 'p99', 'p99.9', 'p99.99', 'max', 'mean', 'errors', 'mismatches'];
   const rows = vs.map((v) => {
     const x = r.variants[v]!;
     const l = x.latencyUs;
     return [swatch(v), fmtInt(x.responses), `${fmtInt(x.throughputRps)}/s`, fmtUs(l.p50), fmtUs(l.p90), fmtUs(l.p99), fmtUs(l.p999), fmtUs(l.p9999), fmtUs(l.max), fmtUs(l.mean),
-      x.errors ? `<span class="bad">${fmtInt(x.errors)}</span>` : '0', x.mismatches ? `<span class="bad">${fmtInt(x.mismatches)}</span>` : '0',
-      `${fmtNum(x.responseFrameBytes, 1)} B`, `${fmtNum(x.bandwidthMiBps, 1)} MiB/s`, `${fmtNum(x.cpu?.perResponseUs, 2)} µs`, fmtNum(x.gc?.perMillionResponses, 1)];
+      x.errors ? `<span class="bad">${fmtInt(x.errors)}</span>` : '0', x.mismatches ? `<span class="bad">${fmtInt(x.mismatches)}</span>` : '0'];
+  });
+  return table(head, rows);
+}
+
+function costTable(r: PagestreamResult, vs: VariantName[]): string {
+  const head = ['variant', 'bytes / response', 'bytes / request', 'received', 'sent', 'bandwidth', 'CPU / response', 'GC / M resp', 'worker ELU'];
+  const rows = vs.map((v) => {
+    const x = r.variants[v]!;
+    return [swatch(v), `${fmtNum(x.responseFrameBytes, 1)} B`, `${fmtNum(x.requestFrameBytes, 1)} B`, fmtBytes(x.bytesReceived), fmtBytes(x.bytesSent), `${fmtNum(x.bandwidthMiBps, 1)} MiB/s`,
+      `${fmtNum(x.cpu?.perResponseUs, 2)} µs`, fmtNum(x.gc?.perMillionResponses, 1), (x.eventLoopUtilization ?? []).map((e) => `${Math.round(e * 100)}%`).join(' ') || '–'];
   });
   return table(head, rows);
 }
@@ -168,16 +179,14 @@ function summaryTable(r: PagestreamResult, vs: VariantName[]): string {
 function comparisonTable(r: PagestreamResult): string {
   const entries = (['v3', 'v3-noverify'] as const).filter((k) => r.comparison?.[k]);
   if (entries.length === 0) return '<p class="muted">No comparison: the run did not include V2 and a V3 variant.</p>';
-  const pct = (x: number): string => fmtRatioPct(x);
   const cell = (v: string, sp: Spread | undefined, f: (x: number) => string): string => `${esc(v)}<br>${spreadText(sp, f)}`;
   const rows = entries.map((k) => {
     const c = r.comparison[k] as Comparison;
     const s = c.spread ?? {};
     return [swatch(k), cell(fmtRatio(c.throughputRatio), s.throughputRatio, fmtRatio), cell(fmtRatio(c.p50Ratio), s.p50Ratio, fmtRatio), cell(fmtRatio(c.p99Ratio), s.p99Ratio, fmtRatio),
-      cell(fmtRatio(c.cpuPerResponseRatio), s.cpuPerResponseRatio, fmtRatio), cell(fmtSignedPct(c.bandwidthDeltaPct, 2), s.bandwidthDeltaPct, (x) => fmtSignedPct(x, 2)), fmtSignedPct(c.responseFrameBytesDeltaPct, 2),
-      `throughput ${pct(c.throughputRatio)}, p99 ${pct(c.p99Ratio)}, CPU ${pct(c.cpuPerResponseRatio ?? NaN)}`];
+      cell(fmtRatio(c.cpuPerResponseRatio), s.cpuPerResponseRatio, fmtRatio), cell(fmtSignedPct(c.bandwidthDeltaPct, 2), s.bandwidthDeltaPct, (x) => fmtSignedPct(x, 2)), fmtSignedPct(c.responseFrameBytesDeltaPct, 2)];
   });
-  return table(['vs v2', 'throughput ratio', 'p50 ratio', 'p99 ratio', 'CPU / resp ratio', 'bandwidth Δ', 'bytes / resp Δ', 'in words'], rows) +
+  return table(['vs v2', 'throughput ratio', 'p50 ratio', 'p99 ratio', 'CPU / resp ratio', 'bandwidth Δ', 'bytes / resp Δ'], rows) +
     '<p class="muted">Ratios are V3 over V2 in the same run; the grey line under each figure is the min … max of the per-round ratio (variants interleave within a round, so machine drift cancels). A spread that crosses 1.000 means the difference is within the noise.</p>';
 }
 
@@ -264,6 +273,7 @@ export function renderHtml(result: PagestreamResult): string {
     roundCharts(r, vs),
     `<h2 id="cost">What V3 costs</h2>`,
     costCharts(r, vs),
+    costTable(r, vs),
     `<h2 id="comparison">V3 vs V2</h2>`,
     comparisonTable(r),
     `<h2 id="errors">Mismatches and errors</h2>`,

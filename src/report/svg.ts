@@ -39,9 +39,11 @@ export interface LineChartSpec {
   xFormat?: (v: number) => string;
   width?: number;
   height?: number;
+  /** Corner for the legend, where the data is not: top-left for rising percentile curves. */
+  legend?: 'tl' | 'tr' | 'bl' | 'br';
 }
 
-const M = { top: 34, right: 18, bottom: 46, left: 74 };
+const M = { top: 34, right: 34, bottom: 46, left: 74 };
 
 function niceStep(range: number, target: number): number {
   const raw = range / Math.max(1, target);
@@ -131,12 +133,15 @@ export function lineChart(spec: LineChartSpec): string {
     }
     parts.push(`</g>`);
   }
-  // Legend, top right inside the plot.
+  // Legend inside the plot, in the corner the caller says is empty.
+  const pos = spec.legend ?? 'tr';
   const lw = Math.max(...spec.series.map((s) => s.name.length), 4) * 7.5 + 34;
-  let ly = M.top + 8;
-  parts.push(`<g class="legend"><rect x="${M.left + pw - lw - 8}" y="${ly - 4}" width="${lw}" height="${spec.series.length * 18 + 6}" rx="4"/>`);
+  const lh = spec.series.length * 18 + 6;
+  const lx = pos[1] === 'l' ? M.left + 10 : M.left + pw - lw - 8;
+  let ly = pos[0] === 't' ? M.top + 8 : M.top + ph - lh - 6;
+  parts.push(`<g class="legend"><rect x="${lx}" y="${ly - 4}" width="${lw}" height="${lh}" rx="4"/>`);
   for (const s of spec.series) {
-    parts.push(`<line x1="${M.left + pw - lw}" x2="${M.left + pw - lw + 18}" y1="${ly + 7}" y2="${ly + 7}" stroke="${s.color}" stroke-width="3"/><text x="${M.left + pw - lw + 24}" y="${ly + 7}" dominant-baseline="middle">${esc(s.name)}</text>`);
+    parts.push(`<line x1="${lx + 8}" x2="${lx + 26}" y1="${ly + 7}" y2="${ly + 7}" stroke="${s.color}" stroke-width="3"/><text x="${lx + 32}" y="${ly + 7}" dominant-baseline="middle">${esc(s.name)}</text>`);
     ly += 18;
   }
   parts.push(`</g></svg>`);
