@@ -1,0 +1,922 @@
+/**
+ * One libpq connection of the emulator: the handshake (startup, SSL/GSSENC
+ * refusal, trust or JWT auth, the pagestream command) and then the page
+ * stream, served by a per-connection queue of requests in typed-array rings.
+ *
+ * Service model. Requests that arrive in one socket read are taken together
+ * and cut into batches of up to `maxBatch` (the real pageserver batches
+ * consecutive GetPages the same way); each batch costs one service-time draw
+ * and occupies one of `concurrencyPerConnection` servers. A request's due time
+ * is the later of its batch's completion and the time its LSN is ingested.
+ * Responses leave strictly in request order: a request that waits holds back
+ * everything behind it, as on a real connection. One clock reading per socket
+ * read and per timer wake, none per request.
+ *
+ * Output. A GetPage response is two socket writes inside cork/uncork: a
+ * 47-byte (V3) or 6-byte (V2) header from a preallocated per-connection arena,
+ * and the 8 KiB page as a preallocated view of the page cache. The page is
+ * never copied in user space.
+ */
+import type { Socket } from 'node:net';
+import { FrameReader } from '../protocol/frame-reader.js';
+import type { FrameHandler } from '../protocol/frame-reader.js';
+import {
+  Msg, decodeCstrBody, decodeStartupPacket, encodeAuthenticationCleartextPassword, encodeAuthenticationOk,
+  encodeCopyBothResponse, encodeErrorResponse, encodeParameterStatus, encodeReadyForQuery,
+} from '../protocol/libpq.js';
+import { encodeResponse } from '../protocol/pagestream.js';
+import type { PagestreamResponse, PagestreamVersion, RequestHeader } from '../protocol/pagestream.js';
+import { ProtocolError } from '../protocol/errors.js';
+import { formatLsn } from '../protocol/text.js';
+import { fromHiLo } from '../protocol/u64.js';
+import { BLCKSZ } from '../protocol/page.js';
+import {
+  EmulatorCore, F_CLOSE, F_CORRUPT, F_DROP, F_ERROR, F_NONE, F_STALE, F_SWAP, F_WRONG_BLOCK, F_WRONG_LSN, F_WRONG_REL, lsnNum,
+} from './core.js';
+import type { Timeline } from './dataset.js';
+import { checkTenantPermission } from './jwt.js';
+import type { Claims } from './jwt.js';
+import {
+  M_BACKPRESSURE, M_BYTES_IN, M_BYTES_OUT, M_CONN_ACTIVE, M_CONN_TOTAL, M_INCIDENTS, M_LSN_TIMEOUTS, M_LSN_WAITS, M_REQUESTS, M_RESPONSES,
+} from './metrics.js';
+
+const ST_STARTUP = 0;
+const ST_PASSWORD = 1;
+const ST_QUERY = 2;
+const ST_STREAM = 3;
+const ST_CLOSED = 4;
+
+// Ring entry status, decided when the request is parsed.
+const S_OK = 0;
+const S_BAD_NMS = 1; // request_lsn < not_modified_since
+const S_BAD_ZERO = 2; // request_lsn == 0
+const S_GC = 3; // below the GC cutoff
+const S_TIMEOUT = 4; // WAL did not arrive within wait-lsn-timeout
+const S_NOT_FOUND = 5; // tenant/timeline of the stream does not exist
+// Control entries (tag values no request uses), queued so they happen in order.
+const T_TERMINATE = 250; // end the stream after what precedes it
+const T_COPY_ERROR = 251; // ErrorResponse (message in ctlMessage) then close
+const T_BAD_REQUEST = 252; // malformed page-stream request: ErrorResponse then close
+
+const REQUEST_PAYLOAD = { 2: [30, 30, 34, 21, 22], 3: [38, 38, 42, 29, 30] } as const;
+
+/** Ring of queued requests; large enough for what one 64 KiB read can add after the pause threshold. */
+const RING = 2048;
+const RING_MASK = RING - 1;
+/** Stop reading a connection's socket while this many requests wait. */
+const PAUSE_AT = 256;
+/** Responses written per pump before yielding to other connections. */
+const PUMP_MAX = 256;
+/**
+ * Header arena slots. A slot is reused after HDR_SLOTS responses, i.e. after
+ * >= 8 MiB of output, while the socket never holds more than sendHighWater +
+ * one pump (~3 MiB), so a header still queued in the socket is never rewritten.
+ */
+const HDR_SLOTS = 1024;
+const HDR_STRIDE = 48;
+const PIN_CAP = 8192;
+const TWO32 = 4294967296;
+const EMPTY = Buffer.alloc(0);
+
+const QUERY_ERROR_CODE = 'XX000'; // postgres_backend maps QueryError::Other to internal_error
+
+export class Connection implements FrameHandler {
+  readonly id: number;
+  private readonly core: EmulatorCore;
+  private readonly socket: Socket;
+  private readonly reader: FrameReader;
+  private readonly remote: string;
+  private state = ST_STARTUP;
+  private claims: Claims | undefined;
+  private version: PagestreamVersion = 3;
+  private timeline: Timeline | undefined;
+  private tl = -1;
+  private streamTenant = '';
+  private streamTimeline = '';
+  private tenantKnown = false;
+
+  // ---- request ring (allocated when the stream starts; idle connections cost little)
+  private tag!: Uint8Array;
+  private reqidHi!: Uint32Array;
+  private reqidLo!: Uint32Array;
+  private lsnHi!: Uint32Array;
+  private lsnLo!: Uint32Array;
+  private nmsHi!: Uint32Array;
+  private nmsLo!: Uint32Array;
+  private spc!: Uint32Array;
+  private db!: Uint32Array;
+  private rel!: Uint32Array;
+  private fork!: Uint8Array;
+  private blk!: Uint32Array;
+  private due!: Float64Array;
+  private status!: Uint8Array;
+  private head = 0;
+  private tail = 0;
+  private ctlMessage = '';
+
+  // ---- service model
+  private nowMs = 0;
+  private batchLeft = 0;
+  private batchDue = 0;
+  private readonly serverFree: Float64Array;
+
+  // ---- output
+  private hdrArena!: Buffer;
+  private hdrViews!: Buffer[];
+  private hdrNext = 0;
+  private readonly pinned = new Int32Array(PIN_CAP);
+  private pinnedN = 0;
+  private freshPage: Buffer = EMPTY;
+  private waitDrain = false;
+  private paused = false;
+  private timerArmed = false;
+  private timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
+  private pumping = false;
+  private staleChecked = false;
+  private closing = false;
+  private readonly onTimerBound: () => void;
+  private readonly onDrainBound: () => void;
+
+  constructor(core: EmulatorCore, socket: Socket, id: number, private readonly onClosed: (c: Connection) => void) {
+    this.core = core;
+    this.socket = socket;
+    this.id = id;
+    this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.reader = new FrameReader(this, { untyped: true, maxFrameLength: core.opts.maxFrameLength, initialPending: 256 });
+    this.serverFree = new Float64Array(Math.max(1, core.opts.concurrencyPerConnection));
+    this.onTimerBound = () => {
+      this.timerArmed = false;
+      this.timer = undefined;
+      this.pump();
+    };
+    this.onDrainBound = () => this.onDrain();
+    const m = core.metrics.c;
+    m[M_CONN_TOTAL]++;
+    m[M_CONN_ACTIVE]++;
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', this.onDrainBound);
+    socket.on('error', (e: NodeJS.ErrnoException) => this.incident('socket_error', `${e.code ?? ''} ${e.message}`.trim()));
+    socket.on('end', () => {
+      // The client closed its side: the stream is over (computes end page streams this way).
+      if (this.state !== ST_CLOSED) this.finish();
+    });
+    socket.on('close', () => this.cleanup());
+  }
+
+  // ------------------------------------------------------------------ input
+
+  private onData(chunk: Buffer): void {
+    if (this.state === ST_CLOSED) return;
+    this.core.metrics.c[M_BYTES_IN] += chunk.length;
+    // One clock reading per socket read, shared by every request in it.
+    if (this.core.needClock) this.nowMs = performance.now();
+    this.batchLeft = 0;
+    try {
+      this.reader.push(chunk, 0, chunk.length);
+    } catch (e) {
+      if (e instanceof ProtocolError) {
+        this.incident('protocol_error', e.message);
+        return;
+      }
+      throw e;
+    }
+    if (this.state === ST_STREAM || this.head !== this.tail) {
+      if (this.tail - this.head >= PAUSE_AT && !this.paused) {
+        this.paused = true;
+        this.socket.pause();
+      }
+      this.pump();
+    }
+  }
+
+  onFrame(type: number, buf: Buffer, off: number, len: number): void {
+    switch (this.state) {
+      case ST_STREAM:
+        if (type === Msg.CopyData) this.enqueueRequest(buf, off, len);
+        else if (type === Msg.Terminate) this.enqueueControl(T_TERMINATE, '');
+        else this.enqueueControl(T_COPY_ERROR, `unexpected message: ${messageName(type)} during COPY`);
+        return;
+      case ST_STARTUP:
+        this.onStartup(buf, off, len);
+        return;
+      case ST_PASSWORD:
+        this.onPassword(type, buf, off, len);
+        return;
+      case ST_QUERY:
+        this.onQuery(type, buf, off, len);
+        return;
+      default:
+        return; // closed: ignore whatever still arrives
+    }
+  }
+
+  private onStartup(buf: Buffer, off: number, len: number): void {
+    const p = decodeStartupPacket(buf, off, len); // throws ProtocolError -> incident
+    if (p.kind === 'ssl' || p.kind === 'gssenc') {
+      // No TLS, no GSS encryption: answer 'N'; the client goes on with another untyped packet.
+      this.write(Buffer.from('N'));
+      this.reader.untyped = true;
+      return;
+    }
+    if (p.kind === 'cancel') {
+      this.finish();
+      return;
+    }
+    if (this.core.jwt) {
+      this.write(encodeAuthenticationCleartextPassword());
+      this.state = ST_PASSWORD;
+      return;
+    }
+    this.socket.cork();
+    this.write(encodeAuthenticationOk());
+    this.write(encodeParameterStatus('client_encoding', 'UTF8'));
+    this.write(encodeParameterStatus('integer_datetimes', 'on'));
+    this.write(encodeParameterStatus('server_version', '14.1'));
+    this.write(encodeReadyForQuery('I'));
+    this.socket.uncork();
+    this.state = ST_QUERY;
+  }
+
+  private onPassword(type: number, buf: Buffer, off: number, len: number): void {
+    if (type !== Msg.Password) {
+      this.fatal('08P01', `expected a password message, got ${messageName(type)}`, 'auth_failed');
+      return;
+    }
+    const token = decodeCstrBody(buf, off, len, 'PasswordMessage');
+    try {
+      this.claims = this.core.jwt!.verify(token);
+    } catch (e) {
+      this.fatal('28000', `Authentication error: ${(e as Error).message}`, 'auth_failed');
+      return;
+    }
+    this.socket.cork();
+    this.write(encodeAuthenticationOk());
+    this.write(encodeParameterStatus('client_encoding', 'UTF8'));
+    this.write(encodeReadyForQuery('I'));
+    this.socket.uncork();
+    this.state = ST_QUERY;
+  }
+
+  private onQuery(type: number, buf: Buffer, off: number, len: number): void {
+    if (type === Msg.Terminate) {
+      this.finish();
+      return;
+    }
+    if (type !== Msg.Query) {
+      this.queryError(`unsupported message ${messageName(type)} outside of a page stream`);
+      return;
+    }
+    const text = decodeCstrBody(buf, off, len, 'Query').trim();
+    const words = text.split(/\s+/);
+    const cmd = words[0]?.toLowerCase();
+    if (cmd !== 'pagestream_v2' && cmd !== 'pagestream_v3') {
+      this.queryError(`unsupported command ${text}`);
+      return;
+    }
+    const params = words.slice(1);
+    if (params.length !== 2) {
+      this.queryError(`invalid number of parameters for pagestream command: ${params.join(' ')}`);
+      return;
+    }
+    if (!/^[0-9a-fA-F]{32}$/.test(params[0]!)) {
+      this.queryError(`Failed to parse tenant id from ${params[0]}`);
+      return;
+    }
+    if (!/^[0-9a-fA-F]{32}$/.test(params[1]!)) {
+      this.queryError(`Failed to parse timeline id from ${params[1]}`);
+      return;
+    }
+    const tenantId = params[0]!.toLowerCase();
+    const timelineId = params[1]!.toLowerCase();
+    if (this.claims) {
+      const denied = checkTenantPermission(this.claims, tenantId);
+      if (denied !== null) {
+        this.queryError(denied);
+        return;
+      }
+    }
+    this.version = cmd === 'pagestream_v3' ? 3 : 2;
+    this.streamTenant = tenantId;
+    this.streamTimeline = timelineId;
+    this.timeline = this.core.ds.timelineByIds(tenantId, timelineId);
+    this.tl = this.timeline ? this.timeline.index : -1;
+    this.tenantKnown = this.core.ds.tenants.some((t) => t.id === tenantId);
+    this.startStream();
+    // CopyBothResponse comes before the timeline lookup, as in page_service.rs:
+    // an unknown timeline shows up only per request.
+    this.write(encodeCopyBothResponse());
+    this.state = ST_STREAM;
+  }
+
+  private startStream(): void {
+    this.tag = new Uint8Array(RING);
+    this.reqidHi = new Uint32Array(RING);
+    this.reqidLo = new Uint32Array(RING);
+    this.lsnHi = new Uint32Array(RING);
+    this.lsnLo = new Uint32Array(RING);
+    this.nmsHi = new Uint32Array(RING);
+    this.nmsLo = new Uint32Array(RING);
+    this.spc = new Uint32Array(RING);
+    this.db = new Uint32Array(RING);
+    this.rel = new Uint32Array(RING);
+    this.fork = new Uint8Array(RING);
+    this.blk = new Uint32Array(RING);
+    this.due = new Float64Array(RING);
+    this.status = new Uint8Array(RING);
+    // GetPage response headers, constant parts written once: 'd' | len | tag 102.
+    this.hdrArena = Buffer.alloc(HDR_SLOTS * HDR_STRIDE);
+    this.hdrViews = new Array<Buffer>(HDR_SLOTS);
+    const hlen = this.version === 3 ? 47 : 6;
+    const frameLen = this.version === 3 ? 4 + 8234 : 4 + 8193;
+    for (let i = 0; i < HDR_SLOTS; i++) {
+      const o = i * HDR_STRIDE;
+      this.hdrArena[o] = Msg.CopyData;
+      this.hdrArena.writeInt32BE(frameLen, o + 1);
+      this.hdrArena[o + 5] = 102;
+      this.hdrViews[i] = this.hdrArena.subarray(o, o + hlen);
+    }
+  }
+
+  /** Parse one page-stream request straight into the ring (no objects). */
+  private enqueueRequest(buf: Buffer, off: number, len: number): void {
+    const v = this.version;
+    const tag = len > 0 ? buf[off]! : 255;
+    if (tag > 4 || len !== REQUEST_PAYLOAD[v][tag]) {
+      const what = tag > 4 ? `unknown page-stream request tag ${tag}` : `V${v} request with tag ${tag} must be ${REQUEST_PAYLOAD[v][tag]} bytes, got ${len}`;
+      this.enqueueControl(T_BAD_REQUEST, `invalid page-stream request: ${what}`);
+      return;
+    }
+    if (this.tail - this.head >= RING) {
+      this.incident('queue_overflow', `more than ${RING} requests queued`);
+      return;
+    }
+    const i = this.tail & RING_MASK;
+    const m = this.core.metrics.c;
+    m[M_REQUESTS + tag * 2 + v - 2]++;
+    let p = off + 1;
+    if (v === 3) {
+      this.reqidHi[i] = buf.readUInt32BE(p);
+      this.reqidLo[i] = buf.readUInt32BE(p + 4);
+      p += 8;
+    } else {
+      this.reqidHi[i] = 0;
+      this.reqidLo[i] = 0;
+    }
+    const lHi = buf.readUInt32BE(p);
+    const lLo = buf.readUInt32BE(p + 4);
+    const nHi = buf.readUInt32BE(p + 8);
+    const nLo = buf.readUInt32BE(p + 12);
+    p += 16;
+    this.tag[i] = tag;
+    this.lsnHi[i] = lHi;
+    this.lsnLo[i] = lLo;
+    this.nmsHi[i] = nHi;
+    this.nmsLo[i] = nLo;
+    if (tag <= 2) {
+      this.spc[i] = buf.readUInt32BE(p);
+      this.db[i] = buf.readUInt32BE(p + 4);
+      this.rel[i] = buf.readUInt32BE(p + 8);
+      this.fork[i] = buf[p + 12]!;
+      this.blk[i] = tag === 2 ? buf.readUInt32BE(p + 13) : 0;
+    } else if (tag === 3) {
+      this.db[i] = buf.readUInt32BE(p);
+    } else {
+      this.fork[i] = buf[p]!; // SLRU kind
+      this.blk[i] = buf.readUInt32BE(p + 1); // segno
+    }
+    // Service batch: one draw per batch of up to maxBatch requests from this read.
+    if (this.batchLeft === 0) this.startBatch();
+    this.batchLeft--;
+    let due = this.batchDue;
+    let st = S_OK;
+    const t = this.timeline;
+    if (t === undefined) st = S_NOT_FOUND;
+    else if (lHi < nHi || (lHi === nHi && lLo < nLo)) st = S_BAD_NMS;
+    else if (lHi === 0 && lLo === 0) st = S_BAD_ZERO;
+    else {
+      const isMax = lHi === 0xffffffff && lLo === 0xffffffff;
+      const req = lsnNum(lHi, lLo);
+      if (!isMax && req < t.gcCutoff) st = S_GC;
+      else {
+        // Lsn::MAX waits for not_modified_since; a specific request_lsn waits for itself.
+        const needed = isMax ? lsnNum(nHi, nLo) : req;
+        if (needed > t.initialLsn) {
+          const core = this.core;
+          // A static timeline needs no clock on the fast path; a wait (rare there) reads it now.
+          const now = core.needClock ? this.nowMs : performance.now();
+          if (needed > core.lastRecordLsn(t, now)) {
+            m[M_LSN_WAITS]++;
+            const ready = core.lsnReadyMs(t, needed);
+            const limit = now + core.opts.waitLsnTimeoutS * 1000;
+            if (ready > limit) {
+              st = S_TIMEOUT;
+              if (limit > due) due = limit;
+            } else if (ready > due) due = ready;
+          }
+        }
+      }
+    }
+    this.status[i] = st;
+    this.due[i] = due;
+    this.tail++;
+  }
+
+  private startBatch(): void {
+    this.batchLeft = this.core.opts.maxBatch;
+    if (this.core.latencyZero) {
+      this.batchDue = this.nowMs;
+      return;
+    }
+    // The earliest-free server takes the batch; responses still leave in order.
+    const free = this.serverFree;
+    let w = 0;
+    for (let k = 1; k < free.length; k++) if (free[k]! < free[w]!) w = k;
+    const start = free[w]! > this.nowMs ? free[w]! : this.nowMs;
+    this.batchDue = start + this.core.sampleServiceMs();
+    free[w] = this.batchDue;
+  }
+
+  private enqueueControl(tag: number, message: string): void {
+    const i = this.tail & RING_MASK;
+    this.tag[i] = tag;
+    this.status[i] = S_OK;
+    this.due[i] = this.tail > this.head ? this.due[(this.tail - 1) & RING_MASK]! : 0;
+    if (message !== '') this.ctlMessage = message;
+    this.tail++;
+    // Nothing after a stream-ending message is read.
+    if (this.state === ST_STREAM) this.state = ST_CLOSED;
+  }
+
+  // ------------------------------------------------------------------ output
+
+  /** Write every response that is due, in order; arm a timer for the next one. */
+  pump(): void {
+    if (this.pumping || this.closing || this.socket.destroyed) return;
+    const sock = this.socket;
+    if (this.pinnedN > 0 && sock.writableLength === 0) this.unpinAll();
+    if (this.waitDrain) return;
+    this.pumping = true;
+    let now = this.core.needClock ? (this.nowMs = performance.now()) : 0;
+    const highWater = this.core.opts.sendHighWater;
+    let emitted = 0;
+    sock.cork();
+    while (this.head !== this.tail) {
+      if (sock.writableLength > highWater || this.pinnedN > PIN_CAP - 4) {
+        this.waitDrain = true;
+        this.core.metrics.c[M_BACKPRESSURE]++;
+        break;
+      }
+      if (emitted >= PUMP_MAX) {
+        this.armTimer(0);
+        break;
+      }
+      const i = this.head & RING_MASK;
+      const due = this.due[i]!;
+      if (due > now) {
+        now = performance.now(); // the clock may be stale (or never read, on the no-clock fast path)
+        if (due > now) {
+          this.armTimer(due - now);
+          break;
+        }
+      }
+      this.head++;
+      emitted++;
+      const tag = this.tag[i]!;
+      if (tag === 2 && this.status[i] === S_OK) this.emitGetPage(i, true, now);
+      else if (tag >= T_TERMINATE) {
+        this.endStream(tag);
+        break;
+      } else this.emitOther(i, now);
+      if (this.closing) break;
+    }
+    sock.uncork();
+    this.pumping = false;
+    // A page view still queued in the socket keeps its cache slot pinned until 'drain'.
+    if (this.pinnedN > 0 && sock.writableLength === 0) this.unpinAll();
+    if (this.paused && !this.waitDrain && this.tail - this.head < PAUSE_AT && !this.closing) {
+      this.paused = false;
+      sock.resume();
+    }
+    if (this.waitDrain && !this.paused) {
+      // Stop reading a client that does not read: bounded buffering both ways.
+      this.paused = true;
+      sock.pause();
+    }
+  }
+
+  private armTimer(delayMs: number): void {
+    if (this.timerArmed) return;
+    this.timerArmed = true;
+    // setTimeout has 1 ms granularity; shorter waits poll with setImmediate.
+    this.timer = delayMs >= 1 ? setTimeout(this.onTimerBound, Math.floor(delayMs)) : setImmediate(this.onTimerBound);
+  }
+
+  private onDrain(): void {
+    this.unpinAll();
+    if (this.waitDrain) {
+      this.waitDrain = false;
+      this.pump();
+    }
+  }
+
+  private unpinAll(): void {
+    const pins = this.core.cache.pins;
+    for (let k = 0; k < this.pinnedN; k++) pins[this.pinned[k]!]--;
+    this.pinnedN = 0;
+  }
+
+  /**
+   * The page image for (relation r, block blk) read at `readLsn`: a cache slot
+   * (>= 0, pinned by the caller) or -1 with the image in `freshPage`.
+   */
+  private pageSlot(r: number, blk: number, readLsn: number): number {
+    const core = this.core;
+    const ds = core.ds;
+    const cache = core.cache;
+    let lsn = 0;
+    if (!ds.pgdata) {
+      lsn = ds.pageLsn(r, blk);
+      if (readLsn < lsn) lsn = readLsn;
+    }
+    const hi = Math.floor(lsn / TWO32);
+    const lo = lsn >>> 0;
+    const slot = cache.slotOf(r, blk);
+    if (cache.isHit(slot, r, blk, hi, lo)) {
+      cache.hits++;
+      return slot;
+    }
+    if (cache.pins[slot]! > 0) {
+      // Still queued in some socket: leave it, build this one aside (rare; may allocate).
+      cache.bypasses++;
+      this.freshPage = Buffer.allocUnsafe(BLCKSZ);
+      ds.writePage(r, blk, lsn, this.freshPage, 0);
+      return -1;
+    }
+    cache.misses++;
+    ds.writePage(r, blk, lsn, cache.views[slot]!, 0);
+    cache.setTag(slot, r, blk, hi, lo);
+    return slot;
+  }
+
+  /** Read LSN of ring entry i (Lsn::MAX reads at last_record_lsn). */
+  private readLsn(i: number, now: number): number {
+    const hi = this.lsnHi[i]!;
+    const lo = this.lsnLo[i]!;
+    const last = this.core.lastRecordLsn(this.timeline!, now);
+    if (hi === 0xffffffff && lo === 0xffffffff) {
+      const nms = lsnNum(this.nmsHi[i]!, this.nmsLo[i]!);
+      return nms > last ? nms : last;
+    }
+    return lsnNum(hi, lo);
+  }
+
+  private emitGetPage(i: number, mayFault: boolean, now: number): void {
+    const core = this.core;
+    const ds = core.ds;
+    let fault = F_NONE;
+    if (mayFault) {
+      if (core.staleRate > 0 && !this.staleChecked) {
+        this.staleChecked = true;
+        if (core.lastConn >= 0 && core.lastConn !== this.id && core.drawUnit() < core.staleRate) {
+          core.countFault(F_STALE);
+          this.emitStale();
+        }
+      }
+      if (core.faultAny) fault = core.drawFault();
+    }
+    let spc = this.spc[i]!;
+    let db = this.db[i]!;
+    let reln = this.rel[i]!;
+    const fork = this.fork[i]!;
+    let blk = this.blk[i]!;
+    let r = ds.find(this.tl, spc, db, reln, fork);
+    if (r < 0 && fork === 0) {
+      // Missing main fork: get_rel_size fails (a missing fsm/vm fork has size 0).
+      this.emitError(i, 'Read error');
+      return;
+    }
+    let lsnXor = 0;
+    switch (fault) {
+      case F_NONE:
+        break;
+      case F_DROP:
+        core.countFault(F_DROP);
+        return;
+      case F_CLOSE:
+        core.countFault(F_CLOSE);
+        this.closing = true;
+        this.socket.destroy();
+        return;
+      case F_ERROR:
+        core.countFault(F_ERROR);
+        this.emitError(i, 'Read error');
+        return;
+      case F_SWAP: {
+        // Only when the next response can go out right now, so no client ever waits on it.
+        const j = this.head & RING_MASK;
+        if (this.head !== this.tail && this.tag[j] === 2 && this.status[j] === S_OK && this.due[j]! <= now &&
+            ds.find(this.tl, this.spc[j]!, this.db[j]!, this.rel[j]!, this.fork[j]!) >= 0) {
+          core.countFault(F_SWAP);
+          this.head++;
+          this.emitGetPage(j, false, now);
+        }
+        break;
+      }
+      case F_WRONG_BLOCK:
+        core.countFault(F_WRONG_BLOCK);
+        blk = (blk + 1) >>> 0;
+        break;
+      case F_WRONG_REL: {
+        const other = this.otherRelation(r, spc, db, reln, fork);
+        if (other >= 0) {
+          core.countFault(F_WRONG_REL);
+          r = other;
+          spc = ds.spc[r]!;
+          db = ds.db[r]!;
+          reln = ds.rel[r]!;
+        }
+        break;
+      }
+      case F_WRONG_LSN:
+        core.countFault(F_WRONG_LSN);
+        lsnXor = 0x100;
+        break;
+      case F_CORRUPT:
+        break; // applied to the page below
+    }
+    // Header: echo (V3) and RelTag/blkno as served.
+    const h = this.hdrNext;
+    this.hdrNext = (h + 1) & (HDR_SLOTS - 1);
+    const b = this.hdrArena;
+    if (this.version === 3) {
+      const o = h * HDR_STRIDE;
+      b.writeUInt32BE(this.reqidHi[i]!, o + 6);
+      b.writeUInt32BE(this.reqidLo[i]!, o + 10);
+      b.writeUInt32BE(this.lsnHi[i]!, o + 14);
+      b.writeUInt32BE((this.lsnLo[i]! ^ lsnXor) >>> 0, o + 18);
+      b.writeUInt32BE(this.nmsHi[i]!, o + 22);
+      b.writeUInt32BE(this.nmsLo[i]!, o + 26);
+      b.writeUInt32BE(spc, o + 30);
+      b.writeUInt32BE(db, o + 34);
+      b.writeUInt32BE(reln, o + 38);
+      b[o + 42] = fork;
+      b.writeUInt32BE(blk, o + 43);
+    }
+    let page: Buffer;
+    if (r < 0 || blk >= ds.nblocks[r]!) {
+      page = core.zeroPage; // at or past the end: an all-zero page, as the real one
+    } else {
+      const slot = this.pageSlot(r, blk, this.readLsn(i, now));
+      if (slot >= 0) {
+        core.cache.pins[slot]++;
+        this.pinned[this.pinnedN++] = slot;
+        page = core.cache.views[slot]!;
+      } else page = this.freshPage;
+    }
+    if (fault === F_CORRUPT) {
+      core.countFault(F_CORRUPT);
+      const copy = Buffer.allocUnsafe(BLCKSZ);
+      page.copy(copy);
+      copy[(24 + core.drawUnit() * (BLCKSZ - 24)) | 0] ^= 0xff;
+      page = copy;
+    }
+    const sock = this.socket;
+    sock.write(this.hdrViews[h]!);
+    sock.write(page);
+    const m = core.metrics.c;
+    m[M_RESPONSES + 2]++;
+    m[M_BYTES_OUT] += this.version === 3 ? 8239 : 8198;
+    if (core.staleRate > 0 && fault === F_NONE) this.remember(i);
+  }
+
+  /** Another relation of the same timeline and fork for a 'wrong-rel' fault (-1 if none). */
+  private otherRelation(r: number, spc: number, db: number, reln: number, fork: number): number {
+    const ds = this.core.ds;
+    const t = this.timeline!;
+    const n = t.relEnd - t.relStart;
+    const start = r >= 0 ? r - t.relStart : 0;
+    for (let k = 1; k <= n; k++) {
+      const c = t.relStart + ((start + k) % n);
+      if (ds.fork[c] === fork && (ds.rel[c] !== reln || ds.db[c] !== db || ds.spc[c] !== spc)) return c;
+    }
+    return -1;
+  }
+
+  private remember(i: number): void {
+    const l = this.core.last;
+    l[0] = this.reqidHi[i]!;
+    l[1] = this.reqidLo[i]!;
+    l[2] = this.lsnHi[i]!;
+    l[3] = this.lsnLo[i]!;
+    l[4] = this.nmsHi[i]!;
+    l[5] = this.nmsLo[i]!;
+    l[6] = this.spc[i]!;
+    l[7] = this.db[i]!;
+    l[8] = this.rel[i]!;
+    l[9] = this.blk[i]!;
+    l[10] = this.fork[i]!;
+    this.core.lastConn = this.id;
+  }
+
+  /** 'stale': the response to a GetPage of an earlier connection, sent first on this one. Cold path. */
+  private emitStale(): void {
+    const core = this.core;
+    const l = core.last;
+    const r = core.ds.find(this.tl, l[6]!, l[7]!, l[8]!, l[10]!);
+    let page = core.zeroPage;
+    if (r >= 0 && l[9]! < core.ds.nblocks[r]!) {
+      page = Buffer.allocUnsafe(BLCKSZ);
+      core.ds.writePage(r, l[9]!, Math.min(core.ds.pageLsn(r, l[9]!), lsnNum(l[2]!, l[3]!)), page, 0);
+    }
+    const resp: PagestreamResponse = this.version === 3
+      ? { kind: 'getpage', hdr: { reqid: fromHiLo(l[0]!, l[1]!), requestLsn: fromHiLo(l[2]!, l[3]!), notModifiedSince: fromHiLo(l[4]!, l[5]!) },
+          rel: { spcnode: l[6]!, dbnode: l[7]!, relnode: l[8]!, forknum: l[10]! }, blkno: l[9]!, page }
+      : { kind: 'getpage', page };
+    this.writeResponse(resp);
+  }
+
+  private header(i: number): RequestHeader {
+    return {
+      reqid: fromHiLo(this.reqidHi[i]!, this.reqidLo[i]!),
+      requestLsn: fromHiLo(this.lsnHi[i]!, this.lsnLo[i]!),
+      notModifiedSince: fromHiLo(this.nmsHi[i]!, this.nmsLo[i]!),
+    };
+  }
+
+  private emitError(i: number, message: string): void {
+    this.writeResponse({ kind: 'error', hdr: this.header(i), message });
+  }
+
+  /** Everything but a successful GetPage: errors, Exists, Nblocks, DbSize, SLRU. Cold path. */
+  private emitOther(i: number, now: number): void {
+    const st = this.status[i]!;
+    if (st !== S_OK) {
+      this.emitError(i, this.statusMessage(i, st, now));
+      return;
+    }
+    const core = this.core;
+    const ds = core.ds;
+    const tag = this.tag[i]!;
+    const hdr = this.header(i);
+    const rel = { spcnode: this.spc[i]!, dbnode: this.db[i]!, relnode: this.rel[i]!, forknum: this.fork[i]! };
+    switch (tag) {
+      case 0: {
+        const r = ds.find(this.tl, rel.spcnode, rel.dbnode, rel.relnode, rel.forknum);
+        this.writeResponse({ kind: 'exists', hdr, rel, exists: r >= 0 });
+        return;
+      }
+      case 1: {
+        const r = ds.find(this.tl, rel.spcnode, rel.dbnode, rel.relnode, rel.forknum);
+        if (r < 0 && rel.forknum !== 1 && rel.forknum !== 2) {
+          this.emitError(i, 'Read error');
+          return;
+        }
+        this.writeResponse({ kind: 'nblocks', hdr, rel, nblocks: r < 0 ? 0 : ds.nblocks[r]! });
+        return;
+      }
+      case 2:
+        this.emitGetPage(i, true, now);
+        return;
+      case 3: {
+        const blocks = ds.dbSizeBlocks(this.tl, this.db[i]!);
+        if (blocks < 0) {
+          this.emitError(i, 'Read error');
+          return;
+        }
+        this.writeResponse({ kind: 'dbsize', hdr, dbnode: this.db[i]!, dbSize: BigInt(blocks) * BigInt(BLCKSZ) });
+        return;
+      }
+      default:
+        // SLRU segments (CLOG, multixact) are not emulated: the pageserver answers an error too when it has none.
+        this.emitError(i, this.fork[i]! > 2 ? 'Bad request: invalid SLRU kind' : 'Read error');
+    }
+  }
+
+  private statusMessage(i: number, st: number, now: number): string {
+    const req = fromHiLo(this.lsnHi[i]!, this.lsnLo[i]!);
+    const nms = fromHiLo(this.nmsHi[i]!, this.nmsLo[i]!);
+    switch (st) {
+      case S_NOT_FOUND:
+        return this.tenantKnown
+          ? `Not found: Timeline ${this.streamTenant}/${this.streamTimeline} was not found`
+          : `Not found: Tenant ${this.streamTenant} not found`;
+      case S_BAD_NMS:
+        return `Bad request: invalid request with request LSN ${formatLsn(req)} and not_modified_since ${formatLsn(nms)}`;
+      case S_BAD_ZERO:
+        return 'Bad request: invalid LSN(0) in request';
+      case S_GC:
+        return `Bad request: tried to request a page version that was garbage collected. requested at ${formatLsn(req)} gc cutoff ${formatLsn(BigInt(this.timeline!.gcCutoff))}`;
+      case S_TIMEOUT: {
+        this.core.metrics.c[M_LSN_TIMEOUTS]++;
+        const isMax = this.lsnHi[i] === 0xffffffff && this.lsnLo[i] === 0xffffffff;
+        const last = BigInt(this.core.lastRecordLsn(this.timeline!, now));
+        return `LSN timeout: Timed out while waiting for WAL record at LSN ${formatLsn(isMax ? nms : req)} to arrive, last_record_lsn ${formatLsn(last)} disk consistent LSN=${formatLsn(last)}, WalReceiver status: Not active`;
+      }
+      default:
+        return 'Read error';
+    }
+  }
+
+  private writeResponse(r: PagestreamResponse): void {
+    const v = this.version;
+    if (v === 2) delete r.hdr;
+    const payload = encodeResponse(v, r);
+    const env = Buffer.allocUnsafe(5);
+    env[0] = Msg.CopyData;
+    env.writeInt32BE(4 + payload.length, 1);
+    this.socket.write(env);
+    this.socket.write(payload);
+    const m = this.core.metrics.c;
+    m[M_RESPONSES + payload[0]! - 100]++;
+    m[M_BYTES_OUT] += 5 + payload.length;
+  }
+
+  private endStream(tag: number): void {
+    if (tag === T_TERMINATE) {
+      this.finish();
+      return;
+    }
+    const msg = this.ctlMessage;
+    this.incident(tag === T_COPY_ERROR ? 'unexpected_message' : 'bad_request', msg, false);
+    this.fatal(QUERY_ERROR_CODE, msg, null);
+  }
+
+  // ------------------------------------------------------------------ endings
+
+  private write(b: Buffer): void {
+    this.core.metrics.c[M_BYTES_OUT] += b.length;
+    this.socket.write(b);
+  }
+
+  /** ErrorResponse + ReadyForQuery: the connection stays usable. */
+  private queryError(message: string): void {
+    this.socket.cork();
+    this.write(encodeErrorResponse({ severity: 'ERROR', code: QUERY_ERROR_CODE, message }));
+    this.write(encodeReadyForQuery('I'));
+    this.socket.uncork();
+  }
+
+  /** ErrorResponse, then close after it is flushed. */
+  private fatal(code: string, message: string, incidentKind: string | null): void {
+    if (incidentKind !== null) this.incident(incidentKind, message, false);
+    this.write(encodeErrorResponse({ severity: 'ERROR', code, message }));
+    this.finish();
+  }
+
+  /** Flush what is queued and close (FIN). */
+  private finish(): void {
+    if (this.closing) return;
+    this.closing = true;
+    this.state = ST_CLOSED;
+    this.socket.end();
+  }
+
+  /** One log line per incident; the connection ends, nobody else notices. */
+  private incident(kind: string, message: string, destroy = true): void {
+    this.core.metrics.c[M_INCIDENTS]++;
+    this.core.log.event('warn', kind, { conn: this.id, remote: this.remote, msg: message });
+    if (destroy) {
+      this.closing = true;
+      this.state = ST_CLOSED;
+      this.socket.destroy();
+    }
+  }
+
+  /** Close from the server side (shutdown). */
+  destroy(): void {
+    this.closing = true;
+    this.state = ST_CLOSED;
+    this.socket.destroy();
+  }
+
+  private cleanup(): void {
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer as NodeJS.Timeout);
+      clearImmediate(this.timer as NodeJS.Immediate);
+      this.timer = undefined;
+    }
+    this.unpinAll();
+    this.state = ST_CLOSED;
+    this.core.metrics.c[M_CONN_ACTIVE]--;
+    this.onClosed(this);
+  }
+}
+
+function messageName(type: number): string {
+  switch (type) {
+    case Msg.CopyDone: return 'CopyDone';
+    case Msg.CopyFail: return 'CopyFail';
+    case Msg.Query: return 'Query';
+    case Msg.Password: return 'PasswordMessage';
+    case Msg.CopyData: return 'CopyData';
+    case Msg.Terminate: return 'Terminate';
+    case 0x50: return 'Parse';
+    case 0x42: return 'Bind';
+    case 0x45: return 'Execute';
+    case 0x53: return 'Sync';
+    case 0x48: return 'Flush';
+    case 0x44: return 'Describe';
+    default: return `message type 0x${type.toString(16).padStart(2, '0')}`;
+  }
+}
