@@ -41,6 +41,8 @@ export interface BadServerOptions {
   handshakeDelayMs?: number;
   /** Ask for a cleartext password (as a pageserver with JWT auth does) and record it. */
   askPassword?: boolean;
+  /** With askPassword: reject any other password with ErrorResponse 28P01 (as a pageserver rejects a bad JWT). */
+  expectPassword?: string;
   /** Blocks in every relation (Nblocks answer). Default 1000. */
   nblocks?: number;
 }
@@ -259,7 +261,13 @@ export async function startBadServer(opts: BadServerOptions): Promise<BadServer>
         if (type === 0x58) { sock.end(); phase = 'dead'; return; } // Terminate
         if (phase === 'password') {
           if (type !== 0x70) { sock.destroy(); return; }
-          stats.passwords.push(body.subarray(0, Math.max(0, body.length - 1)).toString('utf8'));
+          const pw = body.subarray(0, Math.max(0, body.length - 1)).toString('utf8');
+          stats.passwords.push(pw);
+          if (opts.expectPassword !== undefined && pw !== opts.expectPassword) {
+            sock.end(errorResponse('28P01', 'Authentication error: invalid JWT token'));
+            phase = 'dead';
+            return;
+          }
           startupDone();
           continue;
         }
