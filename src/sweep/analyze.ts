@@ -138,7 +138,7 @@ export function summarizeVariant(steps: readonly SweepStep[], variant: VariantNa
   const maxSustainable = best >= 0 ? point(steps[best]!, steps[best]!.variants[variant]!) : null;
   const kneePoint = knee >= 0 ? point(steps[knee]!, steps[knee]!.variants[variant]!) : null;
 
-  const objective = o.slo.length ? `the objective (${o.slo.map((s) => `${s.key} ≤ ${formatUs(s.limitUs)}`).join(', ')})` : 'keeping up with the offered load';
+  const objective = o.slo.length ? `the objective (${o.slo.map((s) => `${s.key} ≤ ${formatUs(s.limitUs)}`).join(', ')})` : o.mode === 'rate' ? 'the objective (keep up with the offered load)' : 'the objective (throughput still scaling with load)';
   let conclusion: string;
   if (!maxSustainable) conclusion = `no step met ${objective}; lower --rate-start`;
   else if (firstFail < 0) conclusion = `every step up to ${describe(steps[best]!, o.mode)} met ${objective}: the capacity is above the swept range; raise --rate-end`;

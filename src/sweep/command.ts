@@ -15,7 +15,7 @@ import { VERSION } from '../version.js';
 import { ANALYZE_DEFAULTS } from './analyze.js';
 import { runSweep } from './engine.js';
 import { loadRunBenchmark, runMeasurer } from './measure-run.js';
-import { rateSteps, shapeSteps, type SweepStepPlan } from './plan.js';
+import { listedRateSteps, rateSteps, shapeSteps, type SweepStepPlan } from './plan.js';
 import { renderSweepHtml } from './plot.js';
 import { parseSlos } from './slo.js';
 import { renderSweepTable } from './table.js';
@@ -35,9 +35,11 @@ export interface SweepCommandOptions {
   steps: number;
   scale: 'linear' | 'log';
   shapes?: string | undefined;
+  rates?: string | undefined;
   slo: string[];
   tolerance: number;
   stopAfter: number;
+  retries: number;
   connections: number;
   pipeline: number;
   workers: number;
@@ -79,7 +81,11 @@ export interface SweepOutcome {
 export async function runSweepCommand(o: SweepCommandOptions): Promise<SweepOutcome> {
   const slo = parseSlos(o.slo);
   const plan: SweepStepPlan[] =
-    o.mode === 'shape' ? shapeSteps(o.shapes!) : rateSteps(o.rateStart!, o.rateEnd!, o.steps, o.scale, o.connections, o.pipeline);
+    o.mode === 'shape'
+      ? shapeSteps(o.shapes!)
+      : o.rates !== undefined
+        ? listedRateSteps(o.rates, o.connections, o.pipeline)
+        : rateSteps(o.rateStart!, o.rateEnd!, o.steps, o.scale, o.connections, o.pipeline);
   const variants = variantsOf({ protocol: o.protocol });
   const log = o.quiet ? undefined : (line: string) => process.stderr.write(line + '\n');
 
@@ -122,7 +128,7 @@ export async function runSweepCommand(o: SweepCommandOptions): Promise<SweepOutc
     }
     const runBenchmark = await loadRunBenchmark();
     summary = await runSweep(
-      { ...analyze, plan, variants, stopAfter: o.stopAfter, signal: ac.signal, ...(log ? { log } : {}) },
+      { ...analyze, plan, variants, stopAfter: o.stopAfter, retries: o.retries, signal: ac.signal, ...(log ? { log } : {}) },
       runMeasurer(base, variants, runBenchmark, (step, r) => results.set(step.index, r)),
     );
   } catch (e) {
@@ -201,7 +207,7 @@ function buildResult(
       ...(o.target === undefined ? { target: 'embedded', emulatorArgs: o.emulatorArgs } : {}),
       command: 'sweep',
       sweepMode: o.mode,
-      ...(o.mode === 'rate' ? { rateStart: o.rateStart, rateEnd: o.rateEnd, steps: o.steps, scale: o.scale } : { shapes: o.shapes }),
+      ...(o.mode === 'shape' ? { shapes: o.shapes } : o.rates !== undefined ? { rates: o.rates } : { rateStart: o.rateStart, rateEnd: o.rateEnd, steps: o.steps, scale: o.scale }),
       slo: o.slo,
     },
     variants: {},

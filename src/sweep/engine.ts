@@ -17,6 +17,12 @@ export interface SweepEngineOptions extends AnalyzeOptions {
   slo: Slo[];
   /** Stop after this many consecutive failing steps for every variant; 0 = measure every step. */
   stopAfter: number;
+  /**
+   * Measure a failing step again, up to this many times, before it counts as
+   * failed. On a shared machine a step can fail because another process took
+   * the CPU for a moment; a load the server truly cannot sustain fails again.
+   */
+  retries?: number;
   signal?: AbortSignal;
   log?: (line: string) => void;
 }
@@ -29,19 +35,30 @@ export async function runSweep(o: SweepEngineOptions, measure: MeasureStep): Pro
   const failStreak = new Map<VariantName, number>();
   for (const plan of o.plan) {
     if (o.signal?.aborted) break;
-    const variants = await measure(plan);
-    const step: SweepStep = { ...plan, variants };
-    steps.push(step);
-    for (const v of o.variants) {
-      const m = variants[v];
-      if (!m) continue;
-      const verdict = judgeSteps(steps, v, o).at(-1);
-      const ok = verdict ? verdict.meetsSlo && verdict.keepsUp : false;
-      failStreak.set(v, ok ? 0 : (failStreak.get(v) ?? 0) + 1);
-      o.log?.(
-        `sweep: step ${plan.index} ${describe(plan, o.mode)} ${v}: ${m.achievedRps.toFixed(0)} responses/s, p50 ${(m.latencyUs.p50 / 1000).toFixed(2)} ms, p99 ${(m.latencyUs.p99 / 1000).toFixed(2)} ms${ok ? '' : ` — ${verdict?.reason ?? verdict?.violations.join(', ') ?? 'failed'}`}`,
-      );
+    const retried: string[] = [];
+    let step: SweepStep;
+    let oks: Map<VariantName, boolean>;
+    for (let attempt = 0; ; attempt++) {
+      const variants = await measure(plan);
+      step = { ...plan, variants, ...(retried.length ? { retried: [...retried] } : {}) };
+      oks = new Map();
+      const failed: string[] = [];
+      for (const v of o.variants) {
+        const m = variants[v];
+        if (!m) continue;
+        const verdict = judgeSteps([...steps, step], v, o).at(-1);
+        const ok = verdict ? verdict.meetsSlo && verdict.keepsUp : false;
+        oks.set(v, ok);
+        if (!ok) failed.push(`${v}: ${verdict?.reason ?? verdict?.violations.join(', ') ?? 'failed'}`);
+        o.log?.(
+          `sweep: step ${plan.index} ${describe(plan, o.mode)} ${v}${attempt ? ` (again, ${attempt + 1})` : ''}: ${m.achievedRps.toFixed(0)} responses/s, p50 ${(m.latencyUs.p50 / 1000).toFixed(2)} ms, p99 ${(m.latencyUs.p99 / 1000).toFixed(2)} ms${ok ? '' : ` — ${verdict?.reason ?? verdict?.violations.join(', ') ?? 'failed'}`}`,
+        );
+      }
+      if (failed.length === 0 || attempt >= (o.retries ?? 0) || o.signal?.aborted) break;
+      retried.push(failed.join('; '));
     }
+    steps.push(step);
+    for (const v of o.variants) if (oks.has(v)) failStreak.set(v, oks.get(v) ? 0 : (failStreak.get(v) ?? 0) + 1);
     if (o.stopAfter > 0 && o.variants.every((v) => (failStreak.get(v) ?? 0) >= o.stopAfter) && plan !== o.plan.at(-1)) {
       stoppedEarlyAfterStep = plan.index;
       break;

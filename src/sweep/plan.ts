@@ -48,3 +48,18 @@ export function shapeSteps(spec: string): SweepStepPlan[] {
 export function offeredLoad(s: SweepStepPlan): number {
   return s.rate ?? s.connections * s.pipeline;
 }
+
+/** `--rates 1000,1500,1800,2000`: explicit offered rates (increasing), e.g. dense around an expected capacity. */
+export function listedRateSteps(spec: string, connections: number, pipeline: number): SweepStepPlan[] {
+  const out: SweepStepPlan[] = [];
+  for (const part of spec.split(',')) {
+    const t = part.trim();
+    if (t === '') continue;
+    const r = Number(t);
+    if (!/^\d+(\.\d+)?$/.test(t) || !(r > 0)) throw new UsageError(`--rates: ${JSON.stringify(t)} is not a rate > 0 (requests/s)`);
+    if (out.length && r <= out.at(-1)!.rate!) throw new UsageError(`--rates: ${t} is not above the previous rate ${out.at(-1)!.rate}`);
+    out.push({ index: out.length, rate: Math.round(r), connections, pipeline });
+  }
+  if (out.length === 0) throw new UsageError('--rates: no rate given');
+  return out;
+}

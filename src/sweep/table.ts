@@ -18,6 +18,7 @@ export function renderSweepTable(s: SweepSummary): string {
       const vd = m.verdict;
       let verdict = '';
       if (vd) verdict = vd.meetsSlo && vd.keepsUp ? 'ok' : `${vd.limitedBy === 'client' ? 'CLIENT-LIMITED' : 'FAIL'}: ${vd.reason ?? vd.violations.join(', ')}`;
+      if (st.retried?.length) verdict = `${verdict} (measured ${st.retried.length + 1}×)`;
       if (sum.knee?.step === st.index) verdict = `${verdict} <- knee`;
       if (sum.maxSustainable?.step === st.index) verdict = `${verdict} <- max sustainable`;
       rows.push([

@@ -39,6 +39,8 @@ export interface StepVerdict {
 }
 
 export interface SweepStep extends SweepStepPlan {
+  /** Why earlier attempts at this step failed, when it was measured again (--retries). */
+  retried?: string[];
   variants: Partial<Record<VariantName, StepMeasurement & { verdict?: StepVerdict }>>;
 }
 

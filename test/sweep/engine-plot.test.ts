@@ -33,6 +33,26 @@ test('engine: measures lowest load first and stops after N consecutive failing s
   assert.equal(all.s.stoppedEarlyAfterStep, undefined);
 });
 
+test('engine: a step that fails once (noise) is measured again and passes; a truly failing step fails every attempt', async () => {
+  const calls: number[] = [];
+  const s = await runSweep(
+    { ...ANALYZE_DEFAULTS, mode: 'rate', slo: parseSlos(['p99=10ms']), plan: rateSteps(1000, 3000, 5, 'linear', 4, 32), variants: ['v3'], stopAfter: 1, retries: 1 },
+    async (p) => {
+      calls.push(p.rate!);
+      const m = modelMeasurement(p.rate!, model);
+      // The first measurement of 1500/s is hit by a 50 ms stall.
+      if (p.rate === 1500 && calls.filter((r) => r === 1500).length === 1) m.latencyUs.p99 = 50_000;
+      return { v3: m };
+    },
+  );
+  assert.deepEqual(calls, [1000, 1500, 1500, 2000, 2500, 2500]);
+  assert.equal(s.steps[1]!.retried?.length, 1);
+  assert.match(s.steps[1]!.retried![0]!, /p99 50ms > 10ms/);
+  assert.equal(s.steps[3]!.retried?.length, 1);
+  assert.equal(s.variants.v3!.maxSustainable!.offered, 2000);
+  assert.equal(s.stoppedEarlyAfterStep, 3);
+});
+
 test('plot: the knee and the max-sustainable marks sit on the right steps; the page is self-contained', async () => {
   const { s } = await sweep(0);
   const svg = renderVariantSvg(s, 'v3');

@@ -27,10 +27,12 @@ const options: OptionSpec[] = [
   { name: 'rate-end', type: 'number', arg: '<rps>', doc: 'highest offered load, requests/s', min: 1 },
   { name: 'steps', type: 'int', doc: 'number of rate steps from --rate-start to --rate-end', default: 8, min: 1, max: 200 },
   { name: 'scale', type: 'string', choices: ['linear', 'log'], doc: 'spacing of the rate steps', default: 'linear' },
+  { name: 'rates', type: 'string', arg: '<rps,…>', doc: 'explicit offered rates instead of --rate-start/--rate-end/--steps, increasing, e.g. 1000,1500,1800,2000' },
   { name: 'shapes', type: 'string', arg: '<CxP,…>', doc: 'closed-loop sweep over load shapes instead of rates, e.g. 1x1,4x1,4x8,4x32' },
   { name: 'slo', type: 'string', arg: '<pNN=dur,…>', repeatable: true, doc: 'objective, e.g. p99=1ms or p50=200us,p99=1ms (repeatable); absent: keep up with the offered load' },
   { name: 'tolerance', type: 'percent', doc: 'a rate step keeps up when responses/s >= (100 - tolerance) % of the offered rate', default: 5, min: 0, max: 50 },
   { name: 'stop-after', type: 'int', doc: 'stop after this many consecutive failing steps (every variant); 0 = measure all', default: 2, min: 0 },
+  { name: 'retries', type: 'int', doc: 'measure a failing step again up to this many times before it counts as failed (noisy machines)', default: 1, min: 0, max: 5 },
   { name: 'connections', type: 'int', doc: 'connections (rate mode)', default: 4, min: 1 },
   { name: 'pipeline', type: 'int', doc: 'most requests in flight per connection (rate mode)', default: 32, min: 1 },
   { name: 'workers', type: 'int', doc: 'load-generator worker threads (default: CPUs - 1, at least 1)', min: 1 },
@@ -47,10 +49,13 @@ const options: OptionSpec[] = [
 function toOptions(a: ParsedArgs): SweepCommandOptions {
   const v = a.values;
   const shapes = v.shapes as string | undefined;
-  const hasRate = a.given.has('rate-start') || a.given.has('rate-end');
-  if (shapes !== undefined && hasRate) throw new UsageError('--shapes: give either --shapes or --rate-start/--rate-end, not both');
-  if (shapes === undefined && !(a.given.has('rate-start') && a.given.has('rate-end'))) {
-    throw new UsageError('--rate-start and --rate-end are needed (or --shapes for a closed-loop sweep)');
+  const rates = v.rates as string | undefined;
+  const hasRange = a.given.has('rate-start') || a.given.has('rate-end');
+  if ([shapes !== undefined, rates !== undefined, hasRange].filter(Boolean).length > 1) {
+    throw new UsageError('--shapes: give one of --rate-start/--rate-end, --rates or --shapes');
+  }
+  if (shapes === undefined && rates === undefined && !(a.given.has('rate-start') && a.given.has('rate-end'))) {
+    throw new UsageError('--rate-start and --rate-end are needed (or --rates, or --shapes for a closed-loop sweep)');
   }
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const out = path.resolve((v.out as string | undefined) ?? `results/sweep-${stamp}.json`);
@@ -68,9 +73,11 @@ function toOptions(a: ParsedArgs): SweepCommandOptions {
     steps: v.steps as number,
     scale: v.scale as 'linear' | 'log',
     shapes,
+    rates,
     slo: v.slo as string[],
     tolerance: (v.tolerance as number) / 100,
     stopAfter: v['stop-after'] as number,
+    retries: v.retries as number,
     connections: v.connections as number,
     pipeline: v.pipeline as number,
     workers: (v.workers as number | undefined) ?? Math.max(1, os.cpus().length - 1),
