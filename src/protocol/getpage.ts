@@ -91,50 +91,77 @@ export class GetPageRequestTable {
   }
 }
 
+// Big-endian u32 stores and loads done byte by byte, on purpose. Values such as
+// Lsn::MAX halves (0xFFFFFFFF) do not fit V8's small integers; handing them to
+// Buffer#writeUInt32BE / readUInt32BE (not always inlined) boxes each one in a
+// heap number — an allocation per field, i.e. GC pressure at 500k responses/s.
+// Byte arithmetic stays in int32 registers once TurboFan inlines these helpers.
+// Comparisons are done on the int32 bit pattern (`| 0` on the table side).
+
+function put32(b: Buffer, o: number, v: number): void {
+  b[o] = v >>> 24;
+  b[o + 1] = v >>> 16;
+  b[o + 2] = v >>> 8;
+  b[o + 3] = v;
+}
+
+/** A big-endian u32 as its int32 bit pattern (compare with `x | 0`). */
+function get32(b: Buffer, o: number): number {
+  return (b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!;
+}
+
 /**
  * Write one V3 GetPage request frame (47 bytes) for table row `i` at `off`.
  * Returns the offset after the frame.
  */
 export function encodeGetPageV3(buf: Buffer, off: number, t: GetPageRequestTable, i: number): number {
-  buf[off] = 0x64; // 'd'
-  buf.writeInt32BE(46, off + 1);
+  // CopyData envelope: 'd' | i32 46 (= 4 + 42-byte payload)
+  buf[off] = 0x64;
+  buf[off + 1] = 0;
+  buf[off + 2] = 0;
+  buf[off + 3] = 0;
+  buf[off + 4] = 46;
   buf[off + 5] = RequestTag.GetPage;
-  buf.writeUInt32BE(t.reqidHi[i]!, off + 6);
-  buf.writeUInt32BE(t.reqidLo[i]!, off + 10);
-  buf.writeUInt32BE(t.lsnHi[i]!, off + 14);
-  buf.writeUInt32BE(t.lsnLo[i]!, off + 18);
-  buf.writeUInt32BE(t.nmsHi[i]!, off + 22);
-  buf.writeUInt32BE(t.nmsLo[i]!, off + 26);
-  buf.writeUInt32BE(t.spcnode[i]!, off + 30);
-  buf.writeUInt32BE(t.dbnode[i]!, off + 34);
-  buf.writeUInt32BE(t.relnode[i]!, off + 38);
+  put32(buf, off + 6, t.reqidHi[i]!);
+  put32(buf, off + 10, t.reqidLo[i]!);
+  put32(buf, off + 14, t.lsnHi[i]!);
+  put32(buf, off + 18, t.lsnLo[i]!);
+  put32(buf, off + 22, t.nmsHi[i]!);
+  put32(buf, off + 26, t.nmsLo[i]!);
+  put32(buf, off + 30, t.spcnode[i]!);
+  put32(buf, off + 34, t.dbnode[i]!);
+  put32(buf, off + 38, t.relnode[i]!);
   buf[off + 42] = t.forknum[i]!;
-  buf.writeUInt32BE(t.blkno[i]!, off + 43);
+  put32(buf, off + 43, t.blkno[i]!);
   return off + 47;
 }
 
 /** Write one V2 GetPage request frame (39 bytes) for table row `i` at `off`. */
 export function encodeGetPageV2(buf: Buffer, off: number, t: GetPageRequestTable, i: number): number {
-  buf[off] = 0x64; // 'd'
-  buf.writeInt32BE(38, off + 1);
+  // CopyData envelope: 'd' | i32 38 (= 4 + 34-byte payload)
+  buf[off] = 0x64;
+  buf[off + 1] = 0;
+  buf[off + 2] = 0;
+  buf[off + 3] = 0;
+  buf[off + 4] = 38;
   buf[off + 5] = RequestTag.GetPage;
-  buf.writeUInt32BE(t.lsnHi[i]!, off + 6);
-  buf.writeUInt32BE(t.lsnLo[i]!, off + 10);
-  buf.writeUInt32BE(t.nmsHi[i]!, off + 14);
-  buf.writeUInt32BE(t.nmsLo[i]!, off + 18);
-  buf.writeUInt32BE(t.spcnode[i]!, off + 22);
-  buf.writeUInt32BE(t.dbnode[i]!, off + 26);
-  buf.writeUInt32BE(t.relnode[i]!, off + 30);
+  put32(buf, off + 6, t.lsnHi[i]!);
+  put32(buf, off + 10, t.lsnLo[i]!);
+  put32(buf, off + 14, t.nmsHi[i]!);
+  put32(buf, off + 18, t.nmsLo[i]!);
+  put32(buf, off + 22, t.spcnode[i]!);
+  put32(buf, off + 26, t.dbnode[i]!);
+  put32(buf, off + 30, t.relnode[i]!);
   buf[off + 34] = t.forknum[i]!;
-  buf.writeUInt32BE(t.blkno[i]!, off + 35);
+  put32(buf, off + 35, t.blkno[i]!);
   return off + 39;
 }
 
 /** Compare the 24-byte header echo at payload offset 1 with row `i`. */
 function verifyEcho(buf: Buffer, p: number, t: GetPageRequestTable, i: number): number {
-  if (buf.readUInt32BE(p + 1) !== t.reqidHi[i] || buf.readUInt32BE(p + 5) !== t.reqidLo[i]) return MISMATCH_REQID;
-  if (buf.readUInt32BE(p + 9) !== t.lsnHi[i] || buf.readUInt32BE(p + 13) !== t.lsnLo[i]) return MISMATCH_REQUEST_LSN;
-  if (buf.readUInt32BE(p + 17) !== t.nmsHi[i] || buf.readUInt32BE(p + 21) !== t.nmsLo[i]) return MISMATCH_NOT_MODIFIED_SINCE;
+  if (get32(buf, p + 1) !== (t.reqidHi[i]! | 0) || get32(buf, p + 5) !== (t.reqidLo[i]! | 0)) return MISMATCH_REQID;
+  if (get32(buf, p + 9) !== (t.lsnHi[i]! | 0) || get32(buf, p + 13) !== (t.lsnLo[i]! | 0)) return MISMATCH_REQUEST_LSN;
+  if (get32(buf, p + 17) !== (t.nmsHi[i]! | 0) || get32(buf, p + 21) !== (t.nmsLo[i]! | 0)) return MISMATCH_NOT_MODIFIED_SINCE;
   return VERIFY_OK;
 }
 
@@ -159,11 +186,11 @@ export function verifyGetPageV3(buf: Buffer, p: number, len: number, t: GetPageR
   if (len !== 8234) return MISMATCH_LENGTH;
   const e = verifyEcho(buf, p, t, i);
   if (e !== VERIFY_OK) return e;
-  if (buf.readUInt32BE(p + 25) !== t.spcnode[i]) return MISMATCH_SPCNODE;
-  if (buf.readUInt32BE(p + 29) !== t.dbnode[i]) return MISMATCH_DBNODE;
-  if (buf.readUInt32BE(p + 33) !== t.relnode[i]) return MISMATCH_RELNODE;
+  if (get32(buf, p + 25) !== (t.spcnode[i]! | 0)) return MISMATCH_SPCNODE;
+  if (get32(buf, p + 29) !== (t.dbnode[i]! | 0)) return MISMATCH_DBNODE;
+  if (get32(buf, p + 33) !== (t.relnode[i]! | 0)) return MISMATCH_RELNODE;
   if (buf[p + 37] !== t.forknum[i]) return MISMATCH_FORKNUM;
-  if (buf.readUInt32BE(p + 38) !== t.blkno[i]) return MISMATCH_BLKNO;
+  if (get32(buf, p + 38) !== (t.blkno[i]! | 0)) return MISMATCH_BLKNO;
   return VERIFY_OK;
 }
 

@@ -207,7 +207,8 @@ export function decodeStartupPacket(buf: Buffer, off: number, len: number): Star
     let k: string, v: string;
     [k, p] = readCstr(buf, p, end, 'startup parameter name');
     [v, p] = readCstr(buf, p, end, `startup parameter ${k}`);
-    params[k] = v;
+    // Define, not assign: a parameter named "__proto__" must stay a parameter.
+    Object.defineProperty(params, k, { value: v, enumerable: true, writable: true, configurable: true });
   }
   return { kind: 'startup', protocol: code, params };
 }

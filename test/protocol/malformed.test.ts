@@ -189,6 +189,14 @@ test('libpq bodies: missing NUL, truncated, unsupported protocol', () => {
   throwsCode(() => decodeAuthentication(bytes('00 00 00'), 0, 3), 'ERR_TRUNCATED');
 });
 
+test('a startup parameter named __proto__ is kept as a parameter', () => {
+  const b = bytes('00 03 00 00', ascii('__proto__\0x\0user\0u\0\0'));
+  const p = decodeStartupPacket(b, 0, b.length);
+  assert.equal(Object.getPrototypeOf(p.params), Object.prototype);
+  assert.deepEqual(Object.keys(p.params), ['__proto__', 'user']);
+  assert.equal(Object.getOwnPropertyDescriptor(p.params, '__proto__')?.value, 'x');
+});
+
 test('random bytes into every decoder: a value or a ProtocolError, never another error', () => {
   const decoders: Array<(b: Buffer) => unknown> = [
     (b) => decodeRequest(2, b, 0, b.length), (b) => decodeRequest(3, b, 0, b.length),
