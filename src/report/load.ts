@@ -19,7 +19,9 @@ export function parseResult(text: string, name: string): PagestreamResult {
   try {
     doc = JSON.parse(text);
   } catch (e) {
-    const why = text.trim() === '' ? 'empty file' : `not valid JSON, truncated or corrupt (${(e as Error).message})`;
+    // JSON.parse quotes the offending text, newlines and all: keep the message to one short line.
+    const detail = (e as Error).message.replace(/\s+/g, ' ').slice(0, 120);
+    const why = text.trim() === '' ? 'empty file' : `not valid JSON, truncated or corrupt (${detail})`;
     throw new UsageError(`${name}: ${why}`);
   }
   return validateResult(doc, name);
