@@ -34,6 +34,7 @@ const spec: CommandSpec = {
     { name: 'duration', type: 'duration', doc: 'measured seconds per arm per round', default: 3, min: 1, max: 120 },
     { name: 'warmup', type: 'duration', doc: 'discarded warm-up per arm per round', default: 1, min: 0, max: 60 },
     { name: 'arms', type: 'string', doc: 'comma-separated subset of raw,autocannon,pagestream', default: 'raw,autocannon,pagestream' },
+    { name: 'workers', type: 'int', doc: 'worker threads of the pagestream arm (default: run\'s default, CPUs - 1)', min: 1, max: 64 },
     { name: 'cpu-prof', type: 'bool', doc: 'run the pagestream arm (client and emulator) with node --cpu-prof into results/prof/', default: false },
     { name: 'out', type: 'string', doc: 'result file', default: 'results/bench-ceiling.json', arg: '<file.json>' },
   ],
@@ -73,6 +74,7 @@ async function main(): Promise<number> {
   const timeoutS = warmupS + durationS + 60;
 
   const arms: Arm[] = [];
+  const extrasOf: Record<string, Array<Record<string, unknown>>> = {};
   const unavailable: Record<string, string> = {};
   if (wanted.includes('raw')) {
     arms.push(childArm({ name: 'raw', label: '(a) raw pair', serverScript: './raw-server.js', clientScript: './raw-client.js', params, timeoutS }));
@@ -83,7 +85,9 @@ async function main(): Promise<number> {
   if (wanted.includes('pagestream')) {
     try {
       const { pagestreamArm } = await import('./ceiling/pagestream-arm.js');
-      arms.push(await pagestreamArm({ ...params, timeoutS, cpuProfDir: v['cpu-prof'] ? profDir : undefined }));
+      const arm = await pagestreamArm({ ...params, timeoutS, workers: v.workers as number | undefined, cpuProfDir: v['cpu-prof'] ? profDir : undefined });
+      extrasOf.pagestream = arm.extras;
+      arms.push(arm);
     } catch (e) {
       unavailable.pagestream = e instanceof Error ? e.message : String(e);
       process.stderr.write(`bench:ceiling: arm (c) pagestream unavailable: ${unavailable.pagestream}\n`);
@@ -127,6 +131,7 @@ async function main(): Promise<number> {
       clientCpuPerResponseUs: spread(rs.map((x) => x.clientCpuPerResponseUs)),
       serverCpuPerResponseUs: spread(rs.map((x) => x.serverCpuPerResponseUs)),
       ...(failures[a.name] ? { failures: failures[a.name] } : {}),
+      ...(extrasOf[a.name] ? { extra: { perRound: extrasOf[a.name] } } : {}),
     };
   }
 

@@ -1,5 +1,19 @@
-/** Arm (c): pagestream-bench `run` (V3, verified) against the emulator. */
-import type { Arm } from './child-arm.js';
+/**
+ * Arm (c): pagestream-bench `run` (V3, verified) against the embedded
+ * emulator. The emulator is started once (its own process) and kept for all
+ * rounds; each round forks a fresh client process running runBenchmark.
+ *
+ * Server CPU per response: the emulator's CPU time (its /v1/emulator/cpu) over
+ * the whole client call, divided by the GetPage responses it sent over the
+ * same span (its /metrics counter). That span includes the client's warm-up
+ * and connection set-up besides the measured window; per response the server
+ * does the same work in both, and set-up is a handful of messages.
+ */
+import { fork } from 'node:child_process';
+import { get } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { startEmulatorProcess, type EmulatorProcess } from '../../src/server/process.js';
+import type { Arm, ArmRound } from './child-arm.js';
 
 export interface PagestreamArmOptions {
   connections: number;
@@ -7,9 +21,102 @@ export interface PagestreamArmOptions {
   warmupS: number;
   durationS: number;
   timeoutS: number;
+  workers?: number | undefined;
   cpuProfDir?: string | undefined;
 }
 
-export async function pagestreamArm(_o: PagestreamArmOptions): Promise<Arm> {
-  throw new Error('runBenchmark (src/client/run.ts) and startEmulatorProcess (src/server/process.ts) have not landed yet');
+interface RunReport {
+  type: 'run-result';
+  responses: number;
+  durationS: number;
+  cpuUs: number;
+  mismatches: number;
+  errors: number;
+  eventLoopUtilization: number[];
+  gcPerMillion: number;
+  responseFrameBytes: number;
+  p50Us: number;
+  p99Us: number;
+  workers: number;
+  saturation: { clientLimited: boolean; reasons: string[] } | null;
+}
+
+function httpText(url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = get(url, (res) => {
+      let s = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (s += d));
+      res.on('end', () => resolve(s));
+    });
+    req.on('error', reject);
+    req.setTimeout(5000, () => req.destroy(new Error(`${url}: no answer within 5 s`)));
+  });
+}
+
+async function getPageResponses(mgmt: string): Promise<number> {
+  const m = /^pagestream_responses_total\{kind="getpage"\} (\d+)/m.exec(await httpText(`${mgmt}/metrics`));
+  if (!m) throw new Error('emulator /metrics has no pagestream_responses_total{kind="getpage"}');
+  return Number(m[1]);
+}
+
+export async function pagestreamArm(o: PagestreamArmOptions): Promise<Arm & { extras: Array<Record<string, unknown>> }> {
+  let emu: EmulatorProcess | undefined;
+  let mgmt = '';
+  const prof = o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : [];
+  const extras: Array<Record<string, unknown>> = [];
+  const serverMark = async (): Promise<{ cpuUs: number; responses: number }> => {
+    const [c, n] = await Promise.all([emu!.cpuUsage(), getPageResponses(mgmt)]);
+    return { cpuUs: c.userUs + c.systemUs, responses: n };
+  };
+  return {
+    name: 'pagestream',
+    label: '(c) pagestream-bench run V3 verified + emulator',
+    extras,
+    async start() {
+      emu = await startEmulatorProcess({ args: ['--quiet'], nodeArgs: prof, stderr: 'forward' });
+      mgmt = `http://${emu.host}:${emu.mgmtPort}`;
+    },
+    async round(round): Promise<ArmRound> {
+      const params = { host: emu!.host, port: emu!.port, mgmt, connections: o.connections, pipeline: o.pipeline, warmupS: o.warmupS, durationS: o.durationS, ...(o.workers ? { workers: o.workers } : {}) };
+      const s0 = await serverMark();
+      const child = fork(fileURLToPath(new URL('./pagestream-client.js', import.meta.url)), [JSON.stringify(params)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: prof });
+      const rep = await new Promise<RunReport>((resolve, reject) => {
+        const t = setTimeout(() => {
+          child.kill('SIGKILL');
+          reject(new Error(`pagestream: round ${round} did not finish within ${o.timeoutS} s`));
+        }, o.timeoutS * 1000);
+        child.on('message', (m: RunReport | { type: 'error'; message: string }) => {
+          clearTimeout(t);
+          if (m.type === 'error') reject(new Error(`pagestream: ${m.message}`));
+          else resolve(m);
+        });
+        child.once('exit', (code) => {
+          clearTimeout(t);
+          reject(new Error(`pagestream: client exited (${code}) without a result`));
+        });
+      });
+      if (child.exitCode === null && child.signalCode === null) await new Promise((r) => child.once('exit', r));
+      const s1 = await serverMark();
+      const serverResponses = s1.responses - s0.responses;
+      const serverCpuUs = s1.cpuUs - s0.cpuUs;
+      extras.push({ round, mismatches: rep.mismatches, errors: rep.errors, eventLoopUtilization: rep.eventLoopUtilization, gcPerMillion: rep.gcPerMillion, responseFrameBytes: rep.responseFrameBytes, p50Us: rep.p50Us, p99Us: rep.p99Us, workers: rep.workers, saturation: rep.saturation });
+      const note = rep.mismatches || rep.errors ? `${rep.mismatches} mismatches, ${rep.errors} errors` : undefined;
+      return {
+        round,
+        responses: rep.responses,
+        durationS: rep.durationS,
+        throughputRps: rep.responses / rep.durationS,
+        clientCpuUs: rep.cpuUs,
+        clientCpuPerResponseUs: rep.cpuUs / rep.responses,
+        serverCpuUs,
+        serverResponses,
+        serverCpuPerResponseUs: serverCpuUs / serverResponses,
+        ...(note ? { note } : {}),
+      };
+    },
+    async stop() {
+      await emu?.stop();
+    },
+  };
 }
