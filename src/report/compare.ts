@@ -28,12 +28,21 @@ function perRound(x: VariantResult, base: VariantResult, f: (r: RoundFigures, b:
   return out;
 }
 
+/**
+ * Same conventions as `run`: `bandwidthDeltaPct` is the change in bytes
+ * received per response (what the echo adds to each frame, independent of
+ * throughput); where per-round figures exist, the headline throughput, CPU and
+ * bandwidth ratios are the median of the per-round ratios (robust to one
+ * disturbed round), while p50/p99 ratios come from the whole-run histograms
+ * (exact, also for merged results whose per-round percentiles are bounds).
+ */
 export function compareVariant(x: VariantResult, base: VariantResult): Comparison {
+  const perResp = (v: { bytesReceived: number; responses: number }): number => (v.responses > 0 ? v.bytesReceived / v.responses : NaN);
   const c: Comparison = {
     throughputRatio: ratio(x.throughputRps, base.throughputRps),
     p50Ratio: ratio(x.latencyUs.p50, base.latencyUs.p50),
     p99Ratio: ratio(x.latencyUs.p99, base.latencyUs.p99),
-    bandwidthDeltaPct: (ratio(x.bandwidthMiBps, base.bandwidthMiBps) - 1) * 100,
+    bandwidthDeltaPct: (ratio(perResp(x), perResp(base)) - 1) * 100,
     cpuPerResponseRatio: ratio(x.cpu.perResponseUs, base.cpu.perResponseUs),
     responseFrameBytesDeltaPct: (ratio(x.responseFrameBytes, base.responseFrameBytes) - 1) * 100,
   };
@@ -47,8 +56,11 @@ export function compareVariant(x: VariantResult, base: VariantResult): Compariso
     put('p50Ratio', (r, b) => ratio(r.p50Us, b.p50Us));
     put('p99Ratio', (r, b) => ratio(r.p99Us, b.p99Us));
     put('cpuPerResponseRatio', (r, b) => ratio(r.cpuPerResponseUs, b.cpuPerResponseUs));
-    put('bandwidthDeltaPct', (r, b) => (ratio(r.bytesReceived / r.durationS, b.bytesReceived / b.durationS) - 1) * 100);
+    put('bandwidthDeltaPct', (r, b) => (ratio(perResp(r), perResp(b)) - 1) * 100);
     c.spread = spread;
+    if (spread.throughputRatio) c.throughputRatio = spread.throughputRatio.median;
+    if (spread.cpuPerResponseRatio) c.cpuPerResponseRatio = spread.cpuPerResponseRatio.median;
+    if (spread.bandwidthDeltaPct) c.bandwidthDeltaPct = spread.bandwidthDeltaPct.median;
   }
   return c;
 }

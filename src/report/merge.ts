@@ -22,7 +22,9 @@ export interface MergeInput {
 }
 
 /** Config fields that may differ between shards of one run. */
-const PER_SHARD_KEYS = new Set(['shard', 'out', 'report', 'hlog', 'json', 'format', 'hostname', 'mgmt']);
+const PER_SHARD_KEYS = new Set(['shard', 'out', 'report', 'hlog', 'json', 'format', 'quiet', 'hostname', 'mgmt',
+  // With --lsn latest each host reads last_record_lsn when it starts; an ingesting pageserver moves it.
+  'lsnSource']);
 
 function configKey(r: PagestreamResult): Record<string, unknown> {
   const out: Record<string, unknown> = {};
