@@ -35,6 +35,12 @@ const spec: CommandSpec = {
     { name: 'warmup', type: 'duration', doc: 'discarded warm-up per arm per round', default: 1, min: 0, max: 60 },
     { name: 'arms', type: 'string', doc: 'comma-separated subset of raw,autocannon,pagestream', default: 'raw,autocannon,pagestream' },
     { name: 'workers', type: 'int', doc: 'worker threads of the pagestream arm (default: run\'s default, CPUs - 1)', min: 1, max: 64 },
+    {
+      name: 'emulator-args',
+      type: 'string',
+      doc: 'extra serve arguments for the pagestream arm\'s emulator; the default dataset (6,000 blocks) fits its page cache, so the emulator serves cached pages like the raw server does',
+      default: '--relations 6000',
+    },
     { name: 'cpu-prof', type: 'bool', doc: 'run the pagestream arm (client and emulator) with node --cpu-prof into results/prof/', default: false },
     { name: 'out', type: 'string', doc: 'result file', default: 'results/bench-ceiling.json', arg: '<file.json>' },
   ],
@@ -85,7 +91,7 @@ async function main(): Promise<number> {
   if (wanted.includes('pagestream')) {
     try {
       const { pagestreamArm } = await import('./ceiling/pagestream-arm.js');
-      const arm = await pagestreamArm({ ...params, timeoutS, workers: v.workers as number | undefined, cpuProfDir: v['cpu-prof'] ? profDir : undefined });
+      const arm = await pagestreamArm({ ...params, timeoutS, workers: v.workers as number | undefined, cpuProfDir: v['cpu-prof'] ? profDir : undefined, emulatorArgs: String(v['emulator-args']).split(/\s+/).filter(Boolean) });
       extrasOf.pagestream = arm.extras;
       arms.push(arm);
     } catch (e) {

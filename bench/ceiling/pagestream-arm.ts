@@ -23,6 +23,8 @@ export interface PagestreamArmOptions {
   timeoutS: number;
   workers?: number | undefined;
   cpuProfDir?: string | undefined;
+  /** Extra `serve` arguments for the emulator. */
+  emulatorArgs: string[];
 }
 
 interface RunReport {
@@ -74,7 +76,7 @@ export async function pagestreamArm(o: PagestreamArmOptions): Promise<Arm & { ex
     label: '(c) pagestream-bench run V3 verified + emulator',
     extras,
     async start() {
-      emu = await startEmulatorProcess({ args: ['--quiet'], nodeArgs: prof, stderr: 'forward' });
+      emu = await startEmulatorProcess({ args: ['--quiet', ...o.emulatorArgs], nodeArgs: prof, stderr: 'forward' });
       mgmt = `http://${emu.host}:${emu.mgmtPort}`;
     },
     async round(round): Promise<ArmRound> {
