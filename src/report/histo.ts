@@ -27,13 +27,20 @@ export function emptyLike(h: Histogram): Histogram {
   return build({ bitBucketSize: 64, autoResize: true, lowestDiscernibleValue: 1, numberOfSignificantValueDigits: digits });
 }
 
-/** Exact HdrHistogram addition of encoded histograms. */
+/**
+ * Exact HdrHistogram addition of encoded histograms. The sum goes through one
+ * encode/decode round trip so that its min/max follow the same convention as
+ * any histogram read from a file (hdr-histogram-js's add() of differently laid
+ * out histograms records the lowest equivalent value of each bucket, decoding
+ * reports the highest: without the round trip a merged max could read lower
+ * than a shard's max by one bucket).
+ */
 export function addEncoded(encoded: readonly string[]): Histogram {
   if (encoded.length === 0) throw new Error('addEncoded: nothing to add');
   const parts = encoded.map(decodeHistogram);
   const sum = emptyLike(parts[0]!);
   for (const p of parts) sum.add(p);
-  return sum;
+  return decodeHistogram(encodeHistogram(sum));
 }
 
 /** The summary fields of LatencySummaryUs, recomputed from a histogram. */
