@@ -57,8 +57,10 @@ export interface EmulatorOptions {
   concurrencyPerConnection: number;
   faults: FaultRates;
   faultSeed: number;
-  /** Memory budget of the generated-page cache, bytes. */
+  /** Memory budget of the page cache, bytes (untouched parts stay virtual). */
   cacheBytes: number;
+  /** Build every page before listening (when the dataset fits the cache). */
+  prefill: boolean;
   /** Bytes queued on a socket above which the connection stops being served until it drains. */
   sendHighWater: number;
   /** Largest accepted frame (requests are tiny; startup packets are below 10 KiB). */
@@ -94,7 +96,8 @@ export function defaultEmulatorOptions(): EmulatorOptions {
     concurrencyPerConnection: 1,
     faults: zeroFaults(),
     faultSeed: 1,
-    cacheBytes: 64 * 1024 * 1024,
+    cacheBytes: 1024 * 1024 * 1024,
+    prefill: false,
     sendHighWater: 1024 * 1024,
     maxFrameLength: 64 * 1024,
   };

@@ -35,9 +35,10 @@ import {
 } from './core.js';
 import type { Timeline } from './dataset.js';
 import { checkTenantPermission } from './jwt.js';
+import { SLOT_STRIDE, V2_HDR_IN_SLOT, V3_HDR_IN_SLOT } from './page-cache.js';
 import type { Claims } from './jwt.js';
 import {
-  M_BACKPRESSURE, M_BYTES_IN, M_BYTES_OUT, M_CONN_ACTIVE, M_CONN_TOTAL, M_INCIDENTS, M_LSN_TIMEOUTS, M_LSN_WAITS, M_REQUESTS, M_RESPONSES,
+  M_BACKPRESSURE, M_BYTES_IN, M_FLUSHES, M_BYTES_OUT, M_CONN_ACTIVE, M_CONN_TOTAL, M_INCIDENTS, M_LSN_TIMEOUTS, M_LSN_WAITS, M_REQUESTS, M_RESPONSES,
 } from './metrics.js';
 
 const ST_STARTUP = 0;
@@ -356,17 +357,17 @@ export class Connection implements FrameHandler {
     m[M_REQUESTS + tag * 2 + v - 2]++;
     let p = off + 1;
     if (v === 3) {
-      this.reqidHi[i] = buf.readUInt32BE(p);
-      this.reqidLo[i] = buf.readUInt32BE(p + 4);
+      this.reqidHi[i] = get32(buf, p);
+      this.reqidLo[i] = get32(buf, p + 4);
       p += 8;
     } else {
       this.reqidHi[i] = 0;
       this.reqidLo[i] = 0;
     }
-    const lHi = buf.readUInt32BE(p);
-    const lLo = buf.readUInt32BE(p + 4);
-    const nHi = buf.readUInt32BE(p + 8);
-    const nLo = buf.readUInt32BE(p + 12);
+    const lHi = get32(buf, p);
+    const lLo = get32(buf, p + 4);
+    const nHi = get32(buf, p + 8);
+    const nLo = get32(buf, p + 12);
     p += 16;
     this.tag[i] = tag;
     this.lsnHi[i] = lHi;
@@ -374,16 +375,16 @@ export class Connection implements FrameHandler {
     this.nmsHi[i] = nHi;
     this.nmsLo[i] = nLo;
     if (tag <= 2) {
-      this.spc[i] = buf.readUInt32BE(p);
-      this.db[i] = buf.readUInt32BE(p + 4);
-      this.rel[i] = buf.readUInt32BE(p + 8);
+      this.spc[i] = get32(buf, p);
+      this.db[i] = get32(buf, p + 4);
+      this.rel[i] = get32(buf, p + 8);
       this.fork[i] = buf[p + 12]!;
-      this.blk[i] = tag === 2 ? buf.readUInt32BE(p + 13) : 0;
+      this.blk[i] = tag === 2 ? get32(buf, p + 13) : 0;
     } else if (tag === 3) {
-      this.db[i] = buf.readUInt32BE(p);
+      this.db[i] = get32(buf, p);
     } else {
       this.fork[i] = buf[p]!; // SLRU kind
-      this.blk[i] = buf.readUInt32BE(p + 1); // segno
+      this.blk[i] = get32(buf, p + 1); // segno
     }
     // Service batch: one draw per batch of up to maxBatch requests from this read.
     if (this.batchLeft === 0) this.startBatch();
@@ -491,6 +492,7 @@ export class Connection implements FrameHandler {
       if (this.closing) break;
     }
     sock.uncork();
+    if (emitted > 0) this.core.metrics.c[M_FLUSHES]++;
     this.pumping = false;
     // A page view still queued in the socket keeps its cache slot pinned until 'drain'.
     if (this.pinnedN > 0 && sock.writableLength === 0) this.unpinAll();
@@ -528,7 +530,7 @@ export class Connection implements FrameHandler {
 
   /**
    * The page image for (relation r, block blk) read at `readLsn`: a cache slot
-   * (>= 0, pinned by the caller) or -1 with the image in `freshPage`.
+   * (>= 0) or -1 with the image in `freshPage`.
    */
   private pageSlot(r: number, blk: number, readLsn: number): number {
     const core = this.core;
@@ -554,9 +556,37 @@ export class Connection implements FrameHandler {
       return -1;
     }
     cache.misses++;
-    ds.writePage(r, blk, lsn, cache.views[slot]!, 0);
+    ds.writePage(r, blk, lsn, cache.buf, cache.pageOffset(slot));
     cache.setTag(slot, r, blk, hi, lo);
     return slot;
+  }
+
+  /** Write a GetPage response header (V3: 47 bytes, V2: 6) for ring entry i at b[o]. */
+  private putHeader(b: Buffer, o: number, i: number, spc: number, db: number, reln: number, fork: number, blk: number, lsnXor: number): void {
+    // Byte stores, not writeUInt32BE: this runs once per response and the
+    // bounds-checked helpers cost more than the stores themselves.
+    b[o] = 0x64; // 'd'
+    b[o + 1] = 0;
+    b[o + 2] = 0;
+    b[o + 5] = 102;
+    if (this.version === 3) {
+      b[o + 3] = 0x20; // len = 4 + 8234 = 0x0000202e
+      b[o + 4] = 0x2e;
+      put32(b, o + 6, this.reqidHi[i]!);
+      put32(b, o + 10, this.reqidLo[i]!);
+      put32(b, o + 14, this.lsnHi[i]!);
+      put32(b, o + 18, this.lsnLo[i]! ^ lsnXor);
+      put32(b, o + 22, this.nmsHi[i]!);
+      put32(b, o + 26, this.nmsLo[i]!);
+      put32(b, o + 30, spc);
+      put32(b, o + 34, db);
+      put32(b, o + 38, reln);
+      b[o + 42] = fork;
+      put32(b, o + 43, blk);
+    } else {
+      b[o + 3] = 0x20; // len = 4 + 8193 = 0x00002005
+      b[o + 4] = 0x05;
+    }
   }
 
   /** Read LSN of ring entry i (Lsn::MAX reads at last_record_lsn). */
@@ -645,45 +675,43 @@ export class Connection implements FrameHandler {
       case F_CORRUPT:
         break; // applied to the page below
     }
-    // Header: echo (V3) and RelTag/blkno as served.
-    const h = this.hdrNext;
-    this.hdrNext = (h + 1) & (HDR_SLOTS - 1);
-    const b = this.hdrArena;
-    if (this.version === 3) {
-      const o = h * HDR_STRIDE;
-      b.writeUInt32BE(this.reqidHi[i]!, o + 6);
-      b.writeUInt32BE(this.reqidLo[i]!, o + 10);
-      b.writeUInt32BE(this.lsnHi[i]!, o + 14);
-      b.writeUInt32BE((this.lsnLo[i]! ^ lsnXor) >>> 0, o + 18);
-      b.writeUInt32BE(this.nmsHi[i]!, o + 22);
-      b.writeUInt32BE(this.nmsLo[i]!, o + 26);
-      b.writeUInt32BE(spc, o + 30);
-      b.writeUInt32BE(db, o + 34);
-      b.writeUInt32BE(reln, o + 38);
-      b[o + 42] = fork;
-      b.writeUInt32BE(blk, o + 43);
-    }
-    let page: Buffer;
-    if (r < 0 || blk >= ds.nblocks[r]!) {
-      page = core.zeroPage; // at or past the end: an all-zero page, as the real one
-    } else {
-      const slot = this.pageSlot(r, blk, this.readLsn(i, now));
-      if (slot >= 0) {
-        core.cache.pins[slot]++;
-        this.pinned[this.pinnedN++] = slot;
-        page = core.cache.views[slot]!;
-      } else page = this.freshPage;
+    let slot = -1;
+    let page: Buffer = core.zeroPage; // at or past the end: an all-zero page, as the real one
+    if (r >= 0 && blk < ds.nblocks[r]!) {
+      slot = this.pageSlot(r, blk, this.readLsn(i, now));
+      if (slot < 0) page = this.freshPage;
     }
     if (fault === F_CORRUPT) {
       core.countFault(F_CORRUPT);
       const copy = Buffer.allocUnsafe(BLCKSZ);
-      page.copy(copy);
+      if (slot >= 0) core.cache.buf.copy(copy, 0, core.cache.pageOffset(slot), core.cache.pageOffset(slot) + BLCKSZ);
+      else page.copy(copy);
       copy[(24 + core.drawUnit() * (BLCKSZ - 24)) | 0] ^= 0xff;
       page = copy;
+      slot = -1;
     }
     const sock = this.socket;
-    sock.write(this.hdrViews[h]!);
-    sock.write(page);
+    const cache = core.cache;
+    const v3 = this.version === 3;
+    if (slot >= 0 && cache.pins[slot] === 0) {
+      // Fast path: header written in place in front of the cached page; one chunk, no copy.
+      this.putHeader(cache.buf, slot * SLOT_STRIDE + (v3 ? V3_HDR_IN_SLOT : V2_HDR_IN_SLOT), i, spc, db, reln, fork, blk, lsnXor);
+      cache.pins[slot]++;
+      this.pinned[this.pinnedN++] = slot;
+      sock.write(cache.frameView(slot, v3));
+    } else {
+      // The slot's header area may be queued in a socket: header from our arena, then the page.
+      const h = this.hdrNext;
+      this.hdrNext = (h + 1) & (HDR_SLOTS - 1);
+      this.putHeader(this.hdrArena, h * HDR_STRIDE, i, spc, db, reln, fork, blk, lsnXor);
+      if (slot >= 0) {
+        cache.pins[slot]++;
+        this.pinned[this.pinnedN++] = slot;
+        page = cache.pageView(slot);
+      }
+      sock.write(this.hdrViews[h]!);
+      sock.write(page);
+    }
     const m = core.metrics.c;
     m[M_RESPONSES + 2]++;
     m[M_BYTES_OUT] += this.version === 3 ? 8239 : 8198;
@@ -901,6 +929,17 @@ export class Connection implements FrameHandler {
     this.core.metrics.c[M_CONN_ACTIVE]--;
     this.onClosed(this);
   }
+}
+
+function put32(b: Buffer, o: number, v: number): void {
+  b[o] = v >>> 24;
+  b[o + 1] = v >>> 16;
+  b[o + 2] = v >>> 8;
+  b[o + 3] = v;
+}
+
+function get32(b: Buffer, o: number): number {
+  return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
 }
 
 function messageName(type: number): string {

@@ -46,6 +46,7 @@ export class PageserverEmulator {
   async listen(): Promise<EmulatorAddress> {
     const o = this.options;
     const core = (this.core_ = new EmulatorCore(o, performance.now()));
+    if (o.prefill) core.prefill();
     const server = (this.server = createServer({ noDelay: true }, (s: Socket) => this.accept(s)));
     server.maxConnections = 100_000;
     await new Promise<void>((resolve, reject) => {

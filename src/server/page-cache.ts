@@ -1,21 +1,43 @@
 /**
- * Direct-mapped cache of page images in one preallocated buffer.
+ * Cache of page images, each stored inside a preassembled GetPage response
+ * frame, in one preallocated buffer.
  *
- * Building and checksumming a page costs microseconds, more than the whole
- * per-response budget, so a hot page is built once. Each slot has a
- * preallocated 8 KiB view, so serving a cached page hands the socket that view
- * without a copy and without creating a Buffer per response.
+ * Building and checksumming a page costs ~9 µs, several times the whole
+ * per-response budget, so a page is built once. A slot is laid out as
  *
- * Pins: a view handed to `socket.write` stays referenced until the kernel has
- * taken the bytes. A slot with pins > 0 must not be rebuilt for another page;
- * the caller then builds into a fresh buffer (rare, allowed to allocate).
+ *   [0]      unused
+ *   [1..48)  V3 response header: 'd' | len | tag 102 | echo (24) | RelTag (13) | blkno
+ *   [42..48) V2 response header: 'd' | len | tag 102   (overlaps the V3 one; rewritten per use)
+ *   [48..)   the 8192-byte page
+ *
+ * so a response is ONE socket chunk (header written in place, page never
+ * copied) through a view created once per slot. While a slot's frame is
+ * still queued in a socket (pins > 0) its header must not be rewritten and its
+ * page not replaced: the caller then uses a separate header and the page view,
+ * or builds aside.
+ *
+ * Mapping: when every block of the dataset fits the budget, slot = the block's
+ * position in the dataset (no collisions, no evictions: the whole dataset can
+ * be prefilled); otherwise direct-mapped by a hash of (relation, block).
  */
 import { BLCKSZ } from '../protocol/page.js';
 
+export const SLOT_STRIDE = 48 + BLCKSZ;
+export const PAGE_IN_SLOT = 48;
+export const V3_HDR_IN_SLOT = 1;
+export const V2_HDR_IN_SLOT = 42;
+const EMPTY_TAG = -1;
+
 export class PageCache {
   readonly slots: number;
-  readonly mask: number;
-  readonly views: Buffer[];
+  /** Exact mapping (relBase[r] + blk) instead of hashing. */
+  readonly exact: boolean;
+  private readonly mask: number;
+  private readonly relBase: Float64Array;
+  readonly buf: Buffer;
+  /** Per-slot views, created on first fill: frame (V3 or V2) and page. */
+  private readonly v3Views: Array<Buffer | undefined>;
+  private readonly v2Views: Array<Buffer | undefined>;
   private readonly tagRel: Int32Array;
   private readonly tagBlk: Uint32Array;
   private readonly tagLsnHi: Uint32Array;
@@ -25,23 +47,39 @@ export class PageCache {
   misses = 0;
   bypasses = 0;
 
-  constructor(budgetBytes: number) {
-    let n = 16;
-    while (n * 2 * BLCKSZ <= budgetBytes) n *= 2;
-    this.slots = n;
-    this.mask = n - 1;
-    const buf = Buffer.allocUnsafeSlow(n * BLCKSZ);
-    this.views = new Array<Buffer>(n);
-    for (let i = 0; i < n; i++) this.views[i] = buf.subarray(i * BLCKSZ, (i + 1) * BLCKSZ);
-    this.tagRel = new Int32Array(n).fill(-1);
-    this.tagBlk = new Uint32Array(n);
-    this.tagLsnHi = new Uint32Array(n);
-    this.tagLsnLo = new Uint32Array(n);
-    this.pins = new Int32Array(n);
+  /** `relBlocks[r]` = blocks of relation r (for the exact mapping). */
+  constructor(budgetBytes: number, relBlocks: Uint32Array) {
+    let total = 0;
+    this.relBase = new Float64Array(relBlocks.length);
+    for (let r = 0; r < relBlocks.length; r++) {
+      this.relBase[r] = total;
+      total += relBlocks[r]!;
+    }
+    if (total > 0 && total * SLOT_STRIDE <= budgetBytes && total < 0x7fff_ffff) {
+      this.exact = true;
+      this.slots = total;
+      this.mask = 0;
+    } else {
+      this.exact = false;
+      let n = 16;
+      while (n * 2 * SLOT_STRIDE <= budgetBytes) n *= 2;
+      this.slots = n;
+      this.mask = n - 1;
+    }
+    // Untouched memory stays virtual: RSS grows only with pages actually built.
+    this.buf = Buffer.allocUnsafeSlow(this.slots * SLOT_STRIDE);
+    this.v3Views = new Array<Buffer | undefined>(this.slots);
+    this.v2Views = new Array<Buffer | undefined>(this.slots);
+    this.tagRel = new Int32Array(this.slots).fill(EMPTY_TAG);
+    this.tagBlk = new Uint32Array(this.slots);
+    this.tagLsnHi = new Uint32Array(this.slots);
+    this.tagLsnLo = new Uint32Array(this.slots);
+    this.pins = new Int32Array(this.slots);
   }
 
   /** Sequential blocks of one relation land in consecutive slots. */
   slotOf(rel: number, blk: number): number {
+    if (this.exact) return this.relBase[rel]! + blk;
     return (blk + Math.imul(rel, 0x9e3779b1)) & this.mask;
   }
 
@@ -54,5 +92,34 @@ export class PageCache {
     this.tagBlk[slot] = blk;
     this.tagLsnHi[slot] = lsnHi;
     this.tagLsnLo[slot] = lsnLo;
+  }
+
+  /** Byte offset of the slot's page in `buf`. */
+  pageOffset(slot: number): number {
+    return slot * SLOT_STRIDE + PAGE_IN_SLOT;
+  }
+
+  /** The whole response frame of a slot (V3: 8239 bytes, V2: 8198), one view per slot and version. */
+  frameView(slot: number, v3: boolean): Buffer {
+    if (v3) {
+      let b = this.v3Views[slot];
+      if (b === undefined) {
+        const o = slot * SLOT_STRIDE;
+        this.v3Views[slot] = b = this.buf.subarray(o + V3_HDR_IN_SLOT, o + SLOT_STRIDE);
+      }
+      return b;
+    }
+    let b = this.v2Views[slot];
+    if (b === undefined) {
+      const o = slot * SLOT_STRIDE;
+      this.v2Views[slot] = b = this.buf.subarray(o + V2_HDR_IN_SLOT, o + SLOT_STRIDE);
+    }
+    return b;
+  }
+
+  /** The page alone (rare path: the frame's header is in use by a queued write). */
+  pageView(slot: number): Buffer {
+    const o = slot * SLOT_STRIDE + PAGE_IN_SLOT;
+    return this.buf.subarray(o, o + BLCKSZ);
   }
 }
