@@ -18,6 +18,7 @@
 import { GETPAGE_REQUEST_PAYLOAD, GETPAGE_RESPONSE_PAYLOAD, RequestTag, ResponseTag } from './pagestream.js';
 import type { PagestreamVersion } from './pagestream.js';
 import { verifyPageChecksum } from './page.js';
+import { DataViewCache } from './view.js';
 
 /** Frame sizes including the 5-byte CopyData envelope. */
 export const GETPAGE_REQUEST_FRAME = { 2: 5 + GETPAGE_REQUEST_PAYLOAD[2], 3: 5 + GETPAGE_REQUEST_PAYLOAD[3] } as const; // 39, 47
@@ -91,77 +92,66 @@ export class GetPageRequestTable {
   }
 }
 
-// Big-endian u32 stores and loads done byte by byte, on purpose. Values such as
-// Lsn::MAX halves (0xFFFFFFFF) do not fit V8's small integers; handing them to
-// Buffer#writeUInt32BE / readUInt32BE (not always inlined) boxes each one in a
-// heap number — an allocation per field, i.e. GC pressure at 500k responses/s.
-// Byte arithmetic stays in int32 registers once TurboFan inlines these helpers.
-// Comparisons are done on the int32 bit pattern (`| 0` on the table side).
-
-function put32(b: Buffer, o: number, v: number): void {
-  b[o] = v >>> 24;
-  b[o + 1] = v >>> 16;
-  b[o + 2] = v >>> 8;
-  b[o + 3] = v;
-}
-
-/** A big-endian u32 as its int32 bit pattern (compare with `x | 0`). */
-function get32(b: Buffer, o: number): number {
-  return (b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!;
-}
+// Why DataViews (through a cache) and not Buffer#readUInt32BE/writeUInt32BE:
+// values such as the halves of Lsn::MAX (0xFFFFFFFF) do not fit V8's small
+// integers, and handing them to or from a Buffer method that is not inlined
+// boxes each one in a heap number — an allocation per field, GC pressure at
+// 500k responses/s. DataView get/set are inlined by TurboFan into one load or
+// store with a byte swap, and the values stay in registers. Comparisons use
+// the int32 bit pattern (`| 0` on the table side, getInt32 on the wire side).
+const encView = new DataViewCache();
+const verView = new DataViewCache();
 
 /**
  * Write one V3 GetPage request frame (47 bytes) for table row `i` at `off`.
  * Returns the offset after the frame.
  */
 export function encodeGetPageV3(buf: Buffer, off: number, t: GetPageRequestTable, i: number): number {
-  // CopyData envelope: 'd' | i32 46 (= 4 + 42-byte payload)
-  buf[off] = 0x64;
-  buf[off + 1] = 0;
-  buf[off + 2] = 0;
-  buf[off + 3] = 0;
+  const d = encView.select(buf);
+  const o = encView.base + off;
+  // CopyData envelope 'd' | i32 46 (= 4 + 42-byte payload), then tag 2.
+  d.setInt32(o, 0x64000000);
   buf[off + 4] = 46;
   buf[off + 5] = RequestTag.GetPage;
-  put32(buf, off + 6, t.reqidHi[i]!);
-  put32(buf, off + 10, t.reqidLo[i]!);
-  put32(buf, off + 14, t.lsnHi[i]!);
-  put32(buf, off + 18, t.lsnLo[i]!);
-  put32(buf, off + 22, t.nmsHi[i]!);
-  put32(buf, off + 26, t.nmsLo[i]!);
-  put32(buf, off + 30, t.spcnode[i]!);
-  put32(buf, off + 34, t.dbnode[i]!);
-  put32(buf, off + 38, t.relnode[i]!);
+  d.setInt32(o + 6, t.reqidHi[i]! | 0);
+  d.setInt32(o + 10, t.reqidLo[i]! | 0);
+  d.setInt32(o + 14, t.lsnHi[i]! | 0);
+  d.setInt32(o + 18, t.lsnLo[i]! | 0);
+  d.setInt32(o + 22, t.nmsHi[i]! | 0);
+  d.setInt32(o + 26, t.nmsLo[i]! | 0);
+  d.setInt32(o + 30, t.spcnode[i]! | 0);
+  d.setInt32(o + 34, t.dbnode[i]! | 0);
+  d.setInt32(o + 38, t.relnode[i]! | 0);
   buf[off + 42] = t.forknum[i]!;
-  put32(buf, off + 43, t.blkno[i]!);
+  d.setInt32(o + 43, t.blkno[i]! | 0);
   return off + 47;
 }
 
 /** Write one V2 GetPage request frame (39 bytes) for table row `i` at `off`. */
 export function encodeGetPageV2(buf: Buffer, off: number, t: GetPageRequestTable, i: number): number {
-  // CopyData envelope: 'd' | i32 38 (= 4 + 34-byte payload)
-  buf[off] = 0x64;
-  buf[off + 1] = 0;
-  buf[off + 2] = 0;
-  buf[off + 3] = 0;
+  const d = encView.select(buf);
+  const o = encView.base + off;
+  // CopyData envelope 'd' | i32 38 (= 4 + 34-byte payload), then tag 2.
+  d.setInt32(o, 0x64000000);
   buf[off + 4] = 38;
   buf[off + 5] = RequestTag.GetPage;
-  put32(buf, off + 6, t.lsnHi[i]!);
-  put32(buf, off + 10, t.lsnLo[i]!);
-  put32(buf, off + 14, t.nmsHi[i]!);
-  put32(buf, off + 18, t.nmsLo[i]!);
-  put32(buf, off + 22, t.spcnode[i]!);
-  put32(buf, off + 26, t.dbnode[i]!);
-  put32(buf, off + 30, t.relnode[i]!);
+  d.setInt32(o + 6, t.lsnHi[i]! | 0);
+  d.setInt32(o + 10, t.lsnLo[i]! | 0);
+  d.setInt32(o + 14, t.nmsHi[i]! | 0);
+  d.setInt32(o + 18, t.nmsLo[i]! | 0);
+  d.setInt32(o + 22, t.spcnode[i]! | 0);
+  d.setInt32(o + 26, t.dbnode[i]! | 0);
+  d.setInt32(o + 30, t.relnode[i]! | 0);
   buf[off + 34] = t.forknum[i]!;
-  put32(buf, off + 35, t.blkno[i]!);
+  d.setInt32(o + 35, t.blkno[i]! | 0);
   return off + 39;
 }
 
-/** Compare the 24-byte header echo at payload offset 1 with row `i`. */
-function verifyEcho(buf: Buffer, p: number, t: GetPageRequestTable, i: number): number {
-  if (get32(buf, p + 1) !== (t.reqidHi[i]! | 0) || get32(buf, p + 5) !== (t.reqidLo[i]! | 0)) return MISMATCH_REQID;
-  if (get32(buf, p + 9) !== (t.lsnHi[i]! | 0) || get32(buf, p + 13) !== (t.lsnLo[i]! | 0)) return MISMATCH_REQUEST_LSN;
-  if (get32(buf, p + 17) !== (t.nmsHi[i]! | 0) || get32(buf, p + 21) !== (t.nmsLo[i]! | 0)) return MISMATCH_NOT_MODIFIED_SINCE;
+/** Compare the 24-byte header echo at payload offset 1 (view position o + 1) with row `i`. */
+function verifyEcho(d: DataView, o: number, t: GetPageRequestTable, i: number): number {
+  if (d.getInt32(o + 1) !== (t.reqidHi[i]! | 0) || d.getInt32(o + 5) !== (t.reqidLo[i]! | 0)) return MISMATCH_REQID;
+  if (d.getInt32(o + 9) !== (t.lsnHi[i]! | 0) || d.getInt32(o + 13) !== (t.lsnLo[i]! | 0)) return MISMATCH_REQUEST_LSN;
+  if (d.getInt32(o + 17) !== (t.nmsHi[i]! | 0) || d.getInt32(o + 21) !== (t.nmsLo[i]! | 0)) return MISMATCH_NOT_MODIFIED_SINCE;
   return VERIFY_OK;
 }
 
@@ -178,19 +168,21 @@ export function verifyGetPageV3(buf: Buffer, p: number, len: number, t: GetPageR
       // tag + 24-byte echo + at least the message's NUL; anything shorter
       // cannot carry the echo, so it cannot be matched to the request.
       if (len < 26) return MISMATCH_LENGTH;
-      const e = verifyEcho(buf, p, t, i);
+      const e = verifyEcho(verView.select(buf), verView.base + p, t, i);
       return e === VERIFY_OK ? RESPONSE_ERROR : e;
     }
     return MISMATCH_TAG;
   }
   if (len !== 8234) return MISMATCH_LENGTH;
-  const e = verifyEcho(buf, p, t, i);
+  const d = verView.select(buf);
+  const o = verView.base + p;
+  const e = verifyEcho(d, o, t, i);
   if (e !== VERIFY_OK) return e;
-  if (get32(buf, p + 25) !== (t.spcnode[i]! | 0)) return MISMATCH_SPCNODE;
-  if (get32(buf, p + 29) !== (t.dbnode[i]! | 0)) return MISMATCH_DBNODE;
-  if (get32(buf, p + 33) !== (t.relnode[i]! | 0)) return MISMATCH_RELNODE;
+  if (d.getInt32(o + 25) !== (t.spcnode[i]! | 0)) return MISMATCH_SPCNODE;
+  if (d.getInt32(o + 29) !== (t.dbnode[i]! | 0)) return MISMATCH_DBNODE;
+  if (d.getInt32(o + 33) !== (t.relnode[i]! | 0)) return MISMATCH_RELNODE;
   if (buf[p + 37] !== t.forknum[i]) return MISMATCH_FORKNUM;
-  if (get32(buf, p + 38) !== (t.blkno[i]! | 0)) return MISMATCH_BLKNO;
+  if (d.getInt32(o + 38) !== (t.blkno[i]! | 0)) return MISMATCH_BLKNO;
   return VERIFY_OK;
 }
 

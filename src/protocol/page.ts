@@ -7,6 +7,8 @@
  * page words little-endian explicitly, independent of the host.
  */
 
+import { DataViewCache } from './view.js';
+
 export const BLCKSZ = 8192;
 export const PG_PAGE_LAYOUT_VERSION = 4;
 export const SIZE_OF_PAGE_HEADER = 24;
@@ -33,33 +35,10 @@ const BASE_OFFSETS = new Int32Array([
   0x783125BB, 0x6CA8EAA2, 0xE407EAC6, 0x4B5CFC3E, 0x9FBF8C76, 0x15CA20BE, 0xF2CA9FD3, 0x959BD756,
 ]);
 
-// Page words are read through a DataView over the page's whole ArrayBuffer
-// (one aligned-or-not 32-bit load per word, little-endian). Creating a view
-// allocates, so the last two ArrayBuffers seen keep theirs: a reader that
-// alternates between its socket buffer and its straddle buffer never allocates,
-// and a fresh socket buffer costs one DataView per read, not per page.
-let ab0: ArrayBufferLike | null = null;
-let dv0: DataView | null = null;
-let ab1: ArrayBufferLike | null = null;
-let dv1: DataView | null = null;
-
-function viewOf(buf: Uint8Array): DataView {
-  const ab = buf.buffer;
-  if (ab === ab0) return dv0!;
-  if (ab === ab1) {
-    const d = dv1!;
-    ab1 = ab0;
-    dv1 = dv0;
-    ab0 = ab;
-    dv0 = d;
-    return d;
-  }
-  ab1 = ab0;
-  dv1 = dv0;
-  ab0 = ab;
-  dv0 = new DataView(ab);
-  return dv0;
-}
+// Page words are read through a DataView over the page's ArrayBuffer: one
+// 32-bit little-endian load per word, aligned or not. The cache (view.ts) makes
+// that allocation-free for a buffer seen before.
+const pageView = new DataViewCache();
 
 /** One CHECKSUM_COMP step: sum = ((sum ^ value) * FNV_PRIME) ^ ((sum ^ value) >>> 17). */
 function comp(sum: number, value: number): number {
@@ -93,8 +72,8 @@ export function checksumBlock(buf: Buffer | Uint8Array, off: number): number {
 const blockSum = new Int32Array(1);
 
 function checksumInto(buf: Buffer | Uint8Array, off: number): void {
-  const d = viewOf(buf);
-  const base = buf.byteOffset + off;
+  const d = pageView.select(buf);
+  const base = pageView.base + off;
   let result = 0;
   for (let jb = 0; jb < N_SUMS; jb += 8) {
     let s0 = BASE_OFFSETS[jb]!, s1 = BASE_OFFSETS[jb + 1]!, s2 = BASE_OFFSETS[jb + 2]!, s3 = BASE_OFFSETS[jb + 3]!;
