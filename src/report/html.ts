@@ -33,7 +33,7 @@ svg .grid line{stroke:#e9ecef}svg .frame{fill:none;stroke:#adb5bd}svg .legend re
 table{border-collapse:collapse;margin:8px 0 4px;font-variant-numeric:tabular-nums}th,td{padding:5px 10px;border-bottom:1px solid var(--line);text-align:right;white-space:nowrap}th{background:var(--soft);font-weight:600}td:first-child,th:first-child{text-align:left}
 .scroll{overflow-x:auto}.muted{color:var(--muted)}.bad{color:var(--bad);font-weight:600}.good{color:var(--good)}.warn{color:var(--warn)}
 .swatch{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:6px;vertical-align:0}
-table.kv td{text-align:left}table.kv td:first-child{color:var(--muted)}code{font:12px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
+table.kv td,table.kv th{text-align:left;vertical-align:top}table.kv td:last-child{white-space:normal;max-width:640px;overflow-wrap:anywhere}table.kv td:first-child{color:var(--muted)}code{font:12px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 pre{background:var(--soft);padding:10px;border-radius:6px;overflow-x:auto}
 footer{margin-top:40px;color:var(--muted);font-size:12px}
 `;
@@ -228,7 +228,7 @@ function faultSection(r: PagestreamResult): string {
 function configSection(r: PagestreamResult): string {
   const cfg = scrub(r.config) as Record<string, unknown>;
   const kv = (o: Record<string, unknown>): string =>
-    table(['setting', 'value'], Object.entries(o).filter(([, v]) => v !== undefined).map(([k, v]) => [esc(k), `<code>${esc(typeof v === 'string' ? v : JSON.stringify(v))}</code>`]), 'kv');
+    table(['setting', 'value'], Object.entries(o).filter(([, v]) => v !== undefined).map(([k, v]) => [esc(k), `<code>${esc(typeof v === 'string' ? v : Array.isArray(v) ? v.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join(', ') : JSON.stringify(v))}</code>`]), 'kv');
   const env = scrub({ tool: `${r.tool?.name ?? 'pagestream-bench'} ${r.tool?.version ?? ''}`, node: r.node, platform: r.platform, cpus: r.cpus, cpuModel: r.cpuModel, hostname: r.hostname, startedAt: r.startedAt, finishedAt: r.finishedAt, partial: r.partial, partialReason: r.partialReason });
   const merged = r.mergedFrom?.length ? `<h3>Merged from ${r.mergedFrom.length} shards</h3>${table(['file', 'shard'], r.mergedFrom.map((m) => [esc(m.file), m.shard ? `${m.shard.index}/${m.shard.count}` : '–']))}` : '';
   return `<h2 id="config">Configuration</h2><div class="charts"><div>${kv(cfg)}</div><div>${kv(env as Record<string, unknown>)}</div></div>${merged}`;

@@ -5,7 +5,8 @@
  * leak through it.
  */
 
-const SECRET_KEY = /pass(word|wd)?|secret|token|jwt|auth|credential|api[-_]?key|private[-_]?key|cookie|session/i;
+// Not plain "auth": results record the auth *mode* (trust / jwt) there, which is not a secret.
+const SECRET_KEY = /pass(word|wd)?|secret|token|jwt|authorization|credential|api[-_]?key|private[-_]?key|cookie|session/i;
 /** Three base64url parts, the first starting like a JSON header: a JWT. */
 const JWT = /eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
 /** user:password@ in a URL. */
