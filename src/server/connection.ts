@@ -634,9 +634,9 @@ export class Connection implements FrameHandler {
         core.countFault(F_DROP);
         return;
       case F_CLOSE:
+        // Responses before this one still reach the client (end() flushes them), then FIN.
         core.countFault(F_CLOSE);
-        this.closing = true;
-        this.socket.destroy();
+        this.finish();
         return;
       case F_ERROR:
         core.countFault(F_ERROR);
