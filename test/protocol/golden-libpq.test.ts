@@ -180,6 +180,16 @@ test('ErrorResponse without detail, as a pageserver sends it; unknown fields kep
   assert.equal(v.code, '28000');
 });
 
+test('ErrorResponse from older Neon pq_proto: SQLSTATE field written as "CXX000" (six chars) still decodes', () => {
+  // Older pq_proto wrote b'C' and then the C string "CXX000": the field value is six characters.
+  const golden = bytes('45 00 00 00 1a', ascii('SERROR\0CCXX000\0Mboom\0\0')); // 7 + 8 + 6 + 1 = 22, + 4
+  const f = one(golden);
+  const e = decodeErrorFields(f.body, 0, f.body.length);
+  assert.equal(e.severity, 'ERROR');
+  assert.equal(e.code, 'CXX000');
+  assert.equal(e.message, 'boom');
+});
+
 test('NoticeResponse: same body under type N', () => {
   const golden = bytes('4e 00 00 00 1c', ascii('SERROR\0CXX000\0Mboom\0Dd\0\0'));
   assert.deepEqual(encodeErrorResponse({ severity: 'ERROR', code: 'XX000', message: 'boom', detail: 'd' }, Msg.NoticeResponse), golden);
