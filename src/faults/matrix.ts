@@ -7,7 +7,7 @@
  *    counted when the server does the wrong thing, over the whole run.
  *  - detected: client-side detection events of the kind's signal —
  *    verifier mismatches for the mismatch kinds, page-stream Error responses
- *    for `error`, connection errors for `close`. With --on-mismatch reconnect a
+ *    for `error`, lost connections for `close`. With --on-mismatch reconnect a
  *    detection drops the connection, so one injected fault yields at most one
  *    detection: the responses that were shifted behind it die with the socket.
  *  - undetected: wrong pages the verifier accepted, one per page, counted by
@@ -92,8 +92,14 @@ export function errorResponses(v: VariantResult): number {
   return n;
 }
 
-export function connectionErrors(v: VariantResult): number {
-  return v.errors - errorResponses(v);
+/**
+ * Connections lost (closed or reset by the server, protocol errors, timeouts):
+ * the client's reconnects minus those it made itself after a mismatch. Counted
+ * from reconnects rather than from error classes because one lost connection
+ * can surface as two errors (an ECONNRESET 'error' and then the 'close').
+ */
+export function connectionLosses(v: VariantResult, onMismatch: 'count' | 'reconnect' | 'abort'): number {
+  return Math.max(0, v.reconnects - (onMismatch === 'count' ? 0 : v.mismatches));
 }
 
 /** The single variant a study run measured. */
@@ -109,6 +115,7 @@ function allResponses(v: VariantResult): number {
 
 export function faultCell(
   kind: StudyFaultKind, r: PagestreamResult, injected: Record<string, number>, companions: StudyFaultKind[],
+  onMismatch: 'count' | 'reconnect' | 'abort' = 'reconnect',
 ): FaultCell {
   const v = onlyVariant(r);
   const inj = injected[kind] ?? 0;
@@ -118,8 +125,8 @@ export function faultCell(
   if (!v) return { injected: inj, detected: 0, undetected: 0, falsePositives: 0, undetectedBasis: 'oracle', oracleUndetected: 0, ...(companions.length ? { companions: comp } : {}), ...empty, partial: true };
   const signal = DETECTION_SIGNAL[kind];
   const errResp = errorResponses(v);
-  const connErr = connectionErrors(v);
-  // Connection errors the companion resets explain (stale cell: each `close` is one).
+  const connErr = connectionLosses(v, onMismatch);
+  // Connection losses the companion resets explain (stale cell: each `close` is one).
   const companionCloses = comp.close ?? 0;
   let detected: number;
   let unexplained: number;

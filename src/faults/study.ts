@@ -113,7 +113,7 @@ export async function runFaultStudy(o: StudyOptions, hooks: StudyHooks = {}): Pr
       const run: RunOptions = { ...baseRun(o, v), emulatorArgs: ['--faults', spec.faults, '--fault-seed', String(o.seed), '--quiet'] };
       const r = await runBenchmark(run, { beforeStop: async (t) => { injected = await fetchGroundTruth(t.mgmt); } });
       shell = r;
-      const cell = faultCell(kind, r, injected, spec.companions);
+      const cell = faultCell(kind, r, injected, spec.companions, o.onMismatch);
       (study.matrix[kind] ??= {})[v.name] = cell;
       log(`faults: ${kind.padEnd(11)} ${v.name.padEnd(11)} injected ${cell.injected}, detected ${cell.detected}, undetected ${cell.undetected}, false positives ${cell.falsePositives} (${cell.responses} responses)`);
       if (r.partial) {
@@ -156,7 +156,7 @@ export async function runFaultStudy(o: StudyOptions, hooks: StudyHooks = {}): Pr
   }
   if (aborted() && !partialReason) partialReason = String(o.signal?.reason ?? 'aborted');
   study.notes.push(
-    'detected: verifier mismatches for drop/swap/stale/wrong-*/corrupt, page-stream Error responses for error, connection errors for close; ' +
+    'detected: verifier mismatches for drop/swap/stale/wrong-*/corrupt, page-stream Error responses for error, lost connections (reconnects not caused by a mismatch) for close; ' +
     `with --on-mismatch ${o.onMismatch} each injected fault can cause at most one detection (the reset connection takes the shifted responses with it).`,
     'undetected: wrong pages the verifier accepted, one per page (identity-stamp oracle); after drop/swap/stale V2 accepts every shifted page until the connection ends.',
     'corrupt: the identity-stamp oracle cannot see one flipped byte outside the stamp, so its undetected count is inferred as injected − detected (every corrupted response not flagged was accepted).',
