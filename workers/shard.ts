@@ -11,6 +11,7 @@ import {
   ABORT, L_CONNECTED, L_ERRORS, L_KIB_RECEIVED, L_MISMATCHES, L_P99_US, L_RESPONSES, liveIndex, PHASE, PHASE_MEASURE, PHASE_STOP, READY,
 } from '../src/client/control.js';
 import { BlockChooser, makeKeySpace } from '../src/client/keys.js';
+import { ReadArena } from '../src/client/stream-reader.js';
 import { C_ALL_BYTES_RECEIVED, C_ALL_RESPONSES, C_ERRORS, C_MISMATCHES, ShardStats } from '../src/client/shard-stats.js';
 import { MODE_V2, MODE_V3, MODE_V3_NOVERIFY } from '../src/client/stream-core.js';
 import type { StreamSpec } from '../src/client/stream-core.js';
@@ -30,7 +31,7 @@ const READ_BUFFER_BYTES = 256 * 1024;
 export default async function runShard(task: ShardTask): Promise<ShardResult> {
   const control = new Int32Array(task.control);
   const stats = new ShardStats();
-  const readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+  const arena = new ReadArena(READ_BUFFER_BYTES, task.connections);
   const ks = makeKeySpace(task.rels.map((r) => r.nblocks), task.keyLo, task.keyHi);
   const rels = {
     spcnode: Uint32Array.from(task.rels, (r) => r.spcnode),
@@ -49,7 +50,7 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
       rateRps: task.ratePerConnection, reqidHi: (process.pid * 1024 + id) >>> 0,
     };
     const chooser = new BlockChooser(ks, task.pattern, task.batch, task.seed + task.round * 7919, id, task.totalConnections);
-    conns.push(new PageStreamConnection(task.target, spec, chooser, stats, readBuffer, control, task.timeoutMs, {
+    conns.push(new PageStreamConnection(task.target, spec, chooser, stats, arena, control, task.timeoutMs, {
       onFirstReady: () => {
         if (++ready === task.connections) Atomics.add(control, READY, 1);
       },

@@ -5,11 +5,15 @@
  * socket errors (bounded exponential backoff) and on --timeout.
  *
  * Reads go into one buffer shared by every connection of the worker thread
- * (`net.connect({ onread })`): each read is consumed synchronously by the
- * FrameReader, which copies only a frame that straddles two reads.
+ * (`net.connect({ onread })`, the ReadArena's read region): each read is
+ * consumed synchronously — by FrameReader during the handshake, by the
+ * allocation-free StreamFrameReader in the page stream — and only a frame
+ * that straddles two reads is copied (into this connection's pending region).
  */
 import net from 'node:net';
 import { FrameReader } from '../protocol/frame-reader.js';
+import { StreamFrameReader } from './stream-reader.js';
+import type { ReadArena } from './stream-reader.js';
 import type { FrameHandler } from '../protocol/frame-reader.js';
 import {
   AUTH_CLEARTEXT_PASSWORD, AUTH_OK, decodeAuthentication, decodeErrorFields, encodePasswordMessage, encodeQuery,
@@ -52,6 +56,7 @@ export class PageStreamConnection implements FrameHandler, CoreOwner {
   readonly core: PageStreamCore;
   private readonly target: ConnectionTarget;
   private readonly reader: FrameReader;
+  private readonly sreader: StreamFrameReader;
   private readonly readBuffer: Buffer;
   private readonly control: Int32Array;
   private readonly stats: ShardStats;
@@ -72,17 +77,18 @@ export class PageStreamConnection implements FrameHandler, CoreOwner {
 
   constructor(
     target: ConnectionTarget, spec: StreamSpec, chooser: BlockChooser, stats: ShardStats,
-    readBuffer: Buffer, control: Int32Array, timeoutMs: number, hooks: ConnectionHooks,
+    arena: ReadArena, control: Int32Array, timeoutMs: number, hooks: ConnectionHooks,
   ) {
     this.target = target;
     this.stats = stats;
-    this.readBuffer = readBuffer;
+    this.readBuffer = arena.read;
     this.control = control;
     this.timeoutMs = timeoutMs;
     this.hooks = hooks;
     this.version = spec.mode === MODE_V2 ? 2 : 3;
     this.core = new PageStreamCore(spec, stats, chooser, this);
-    this.reader = new FrameReader(this, { initialPending: 16384 });
+    this.reader = new FrameReader(this, { initialPending: 1024 });
+    this.sreader = new StreamFrameReader(arena, this);
     // One closure per connection, made once: the onread callback.
     // `buf` is always our readBuffer (a Buffer); the typing says Uint8Array.
     this.onReadCb = (n: number, buf: Uint8Array): boolean => {
@@ -102,6 +108,7 @@ export class PageStreamConnection implements FrameHandler, CoreOwner {
     if (this.state === ST_CLOSED) return;
     this.reconnectTimer = null;
     this.reader.reset(false);
+    this.sreader.reset();
     this.state = ST_CONNECTING;
     this.lastProgress = performance.now();
     const sock = net.connect({
@@ -131,7 +138,7 @@ export class PageStreamConnection implements FrameHandler, CoreOwner {
   feed(buf: Buffer, n: number, now: number): void {
     this.lastProgress = now;
     const core = this.core;
-    core.now = now;
+    core.clock[0] = now;
     core.measuring = Atomics.load(this.control, PHASE) === PHASE_MEASURE;
     this.stats.c[C_ALL_BYTES_RECEIVED]! += n;
     if (core.measuring) {
@@ -139,7 +146,8 @@ export class PageStreamConnection implements FrameHandler, CoreOwner {
       if (this.state === ST_STREAM) this.stats.c[C_STREAM_BYTES_RECEIVED]! += n;
     }
     try {
-      this.reader.push(buf, 0, n);
+      if (this.state === ST_STREAM) this.sreader.push(buf, 0, n);
+      else this.reader.push(buf, 0, n);
     } catch (e) {
       this.stats.error(errorClass('protocol', (e as Error).message));
       this.drop(true);
@@ -242,7 +250,7 @@ export class PageStreamConnection implements FrameHandler, CoreOwner {
         this.drop(true);
         return;
       }
-      core.now = now;
+      core.clock[0] = now;
       core.measuring = Atomics.load(this.control, PHASE) === PHASE_MEASURE;
       core.refill();
       core.flushBatch();

@@ -56,10 +56,14 @@ export function shardRange(total: number, index: number, count: number): [number
 }
 
 export class BlockChooser {
-  /** Output of next(): relation index and block number. */
-  rel = 0;
-  blkno = 0;
-  private rng: number;
+  /**
+   * Output of next(): [relation index, block number]. A typed array, not
+   * fields: a number field can change representation (Smi -> Double ->
+   * Tagged) and then box on every store; a Uint32Array element never does.
+   */
+  readonly out = new Uint32Array(2);
+  /** xorshift32 state in a typed array: int32 values beyond Smi range never box. */
+  private readonly rng = new Int32Array(1);
   private seqKey: number;
   private burstLeft = 0;
   private readonly ks: KeySpace;
@@ -80,7 +84,7 @@ export class BlockChooser {
     // Seed mixing (splitmix-like) so neighbouring connection seeds diverge at once.
     let s = Math.imul((seed ^ 0x9e3779b9) + Math.imul(stripe + 1, 0x85ebca6b), 0xc2b2ae35) ^ (stripe << 7);
     s ^= s >>> 16;
-    this.rng = s === 0 ? 0x1234567 : s;
+    this.rng[0] = s === 0 ? 0x1234567 : s;
     this.seqKey = Math.floor((this.span * stripe) / Math.max(1, stripes));
     this.zs = pattern.s;
     const n = this.span;
@@ -91,24 +95,35 @@ export class BlockChooser {
 
   /** A uniform double in [0, 1) from xorshift32. */
   private rand(): number {
-    let x = this.rng;
+    let x = this.rng[0]!;
     x ^= x << 13;
     x ^= x >>> 17;
     x ^= x << 5;
-    this.rng = x;
+    this.rng[0] = x;
     return (x >>> 0) / 4294967296;
+  }
+
+  /** A uniform integer in [0, n) for n <= 2^31, without a double crossing a call. */
+  private randBelow(n: number): number {
+    let x = this.rng[0]!;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.rng[0] = x;
+    return Math.floor(((x >>> 0) / 4294967296) * n);
   }
 
   /** Choose the next block; result in this.rel / this.blkno. */
   next(): void {
+    const out = this.out;
     if (this.burstLeft > 0) {
       this.burstLeft--;
-      const nb = this.ks.nblocks[this.rel]!;
-      this.blkno = this.blkno + 1 < nb ? this.blkno + 1 : 0;
+      const nb = this.ks.nblocks[out[0]!]!;
+      out[1] = out[1]! + 1 < nb ? out[1]! + 1 : 0;
       return;
     }
     let off: number;
-    if (this.kind === 'uniform') off = Math.floor(this.rand() * this.span);
+    if (this.kind === 'uniform') off = this.randBelow(this.span);
     else if (this.kind === 'sequential') {
       off = this.seqKey;
       this.seqKey += this.batch;
@@ -128,8 +143,8 @@ export class BlockChooser {
       if (st[mid]! <= key) lo = mid;
       else hi = mid - 1;
     }
-    this.rel = lo;
-    this.blkno = key - st[lo]!;
+    this.out[0] = lo;
+    this.out[1] = key - st[lo]!;
   }
 
   private zipfRank(): number {

@@ -19,16 +19,27 @@
  * requests.
  */
 import {
-  checkGetPageV3Frame, encodeGetPageV2, encodeGetPageV3, GETPAGE_REQUEST_FRAME, PAGE_OFFSET,
+  checkGetPageV3Frame, GETPAGE_REQUEST_FRAME, PAGE_OFFSET,
   RESPONSE_ERROR, VERIFY_OK, MISMATCH_TAG, verifyGetPageChecksum, verifyGetPageV2, verifyGetPageV3,
 } from '../protocol/getpage.js';
 import { IDENTITY_STAMP_OFFSET } from '../protocol/page.js';
 import { InFlightRing } from './ring.js';
+import { writeGetPageV2, writeGetPageV3 } from './request-encoder.js';
 import { BlockChooser } from './keys.js';
 import {
   C_ALL_RESPONSES, C_BEHIND, C_BYTES_SENT, C_MISMATCHES, C_REQUESTS, C_RESPONSES, C_UNDETECTED, ShardStats,
 } from './shard-stats.js';
-import { recordMs } from '../stats/histogram.js';
+import { HIST_HIGHEST_US, HIST_LOWEST_US } from '../stats/histogram.js';
+import type { Histogram } from '../stats/histogram.js';
+
+/**
+ * Record milliseconds as whole microseconds, clamped into the histogram's fixed
+ * bounds. The argument is an integer count of microseconds computed by the
+ * caller: passing a double into a call that is not inlined boxes it (allocates).
+ */
+function recordUs(h: Histogram, us: number): void {
+  h.recordValue(us < HIST_LOWEST_US ? HIST_LOWEST_US : us > HIST_HIGHEST_US ? HIST_HIGHEST_US : us);
+}
 
 export const MODE_V2 = 0;
 export const MODE_V3 = 1;
@@ -89,14 +100,25 @@ export class PageStreamCore {
   readonly wbuf: Buffer;
   private wstart = 0;
   private wpos = 0;
+  /**
+   * Per-connection constants as u32 in a typed array: [reqidHi, lsnHi, lsnLo,
+   * nmsHi, nmsLo]. Lsn::MAX halves (0xFFFFFFFF) are not Smis; read from an
+   * object property they may be boxed, read from a Uint32Array they never are.
+   */
+  private readonly consts: Uint32Array;
   private reqidLo = 0;
-  /** Batch state set by the caller: the batch clock and whether we are measuring. */
-  now = 0;
+  /**
+   * [0] the batch clock (ms, performance.now() read once per socket read or
+   * tick), [1] open loop: the intended time of the next send. A Float64Array,
+   * not number fields: a double field can end up boxed on every store, an
+   * element of a Float64Array never is.
+   */
+  readonly clock = new Float64Array(2);
+  /** Batch state set by the caller: whether we are measuring. */
   measuring = false;
   /** False after a mismatch action dropped the stream: ignore the rest of the batch. */
   live = false;
-  /** Open loop: intended time of the next send (ms) and the interval between sends. */
-  nextIntended = 0;
+  /** Open loop: the interval between sends (ms). */
   private readonly intervalMs: number;
 
   constructor(spec: StreamSpec, stats: ShardStats, chooser: BlockChooser, owner: CoreOwner) {
@@ -109,6 +131,7 @@ export class PageStreamCore {
     this.ring = new InFlightRing(spec.pipeline);
     this.wbuf = Buffer.alloc(Math.max(4096, (2 * this.ring.capacity + 2) * this.frameSize));
     this.intervalMs = spec.rateRps > 0 ? 1000 / spec.rateRps : 0;
+    this.consts = Uint32Array.of(spec.reqidHi, spec.lsnHi, spec.lsnLo, spec.nmsHi, spec.nmsLo);
   }
 
   /** Entering (or re-entering after a reconnect) the page stream at time `now`. */
@@ -117,8 +140,8 @@ export class PageStreamCore {
     this.wstart = 0;
     this.wpos = 0;
     this.live = true;
-    this.now = now;
-    if (firstStart) this.nextIntended = now;
+    this.clock[0] = now;
+    if (firstStart) this.clock[1] = now;
     this.refill();
     this.flushBatch();
   }
@@ -154,13 +177,16 @@ export class PageStreamCore {
     st.c[C_ALL_RESPONSES]!++;
     if (this.measuring) {
       st.c[C_RESPONSES]!++;
+      // Whole microseconds as small integers (Smis): no boxing across calls.
+      const serviceUs = Math.round((this.clock[0]! - ring.sendTime[i]!) * 1000) | 0;
       if (this.intervalMs > 0) {
-        recordMs(st.latency, this.now - ring.intendedTime[i]!);
-        recordMs(st.service, this.now - ring.sendTime[i]!);
-        recordMs(st.interval, this.now - ring.intendedTime[i]!);
+        const latencyUs = Math.round((this.clock[0]! - ring.intendedTime[i]!) * 1000) | 0;
+        recordUs(st.latency, latencyUs);
+        recordUs(st.service, serviceUs);
+        recordUs(st.interval, latencyUs);
       } else {
-        recordMs(st.latency, this.now - ring.sendTime[i]!);
-        recordMs(st.interval, this.now - ring.sendTime[i]!);
+        recordUs(st.latency, serviceUs);
+        recordUs(st.interval, serviceUs);
       }
     }
     if (code !== VERIFY_OK) {
@@ -195,48 +221,51 @@ export class PageStreamCore {
     const ring = this.ring;
     const depth = this.spec.pipeline;
     if (this.intervalMs === 0) {
-      while (ring.tail - ring.head < depth) this.issue(this.now);
+      while (ring.tail - ring.head < depth) this.issue(false);
       return;
     }
-    const now = this.now;
-    while (ring.tail - ring.head < depth && this.nextIntended <= now) {
-      const intended = this.nextIntended;
-      if (this.measuring && now - intended > BEHIND_SCHEDULE_MS) this.stats.c[C_BEHIND]!++;
-      this.issue(intended);
-      this.nextIntended = intended + this.intervalMs;
+    const clock = this.clock;
+    while (ring.tail - ring.head < depth && clock[1]! <= clock[0]!) {
+      if (this.measuring && clock[0]! - clock[1]! > BEHIND_SCHEDULE_MS) this.stats.c[C_BEHIND]!++;
+      this.issue(true);
+      clock[1]! += this.intervalMs;
     }
   }
 
-  /** Choose a block, fill the tail slot, encode the request into the write arena. */
-  private issue(intended: number): void {
+  /**
+   * Choose a block, fill the tail slot, encode the request into the write arena.
+   * Times are read from fields, not passed: a double argument would be boxed.
+   */
+  private issue(openLoop: boolean): void {
     const ring = this.ring;
     const i = ring.tail & ring.mask;
     const t = ring.req;
     const spec = this.spec;
     const ch = this.chooser;
     ch.next();
-    const r = ch.rel;
+    const r = ch.out[0]!;
     this.reqidLo = (this.reqidLo + 1) >>> 0;
-    t.reqidHi[i] = spec.reqidHi;
+    const k = this.consts;
+    t.reqidHi[i] = k[0]!;
     t.reqidLo[i] = this.reqidLo;
-    t.lsnHi[i] = spec.lsnHi;
-    t.lsnLo[i] = spec.lsnLo;
-    t.nmsHi[i] = spec.nmsHi;
-    t.nmsLo[i] = spec.nmsLo;
+    t.lsnHi[i] = k[1]!;
+    t.lsnLo[i] = k[2]!;
+    t.nmsHi[i] = k[3]!;
+    t.nmsLo[i] = k[4]!;
     t.spcnode[i] = spec.rels.spcnode[r]!;
     t.dbnode[i] = spec.rels.dbnode[r]!;
     t.relnode[i] = spec.rels.relnode[r]!;
     t.forknum[i] = spec.rels.forknum[r]!;
-    t.blkno[i] = ch.blkno;
+    t.blkno[i] = ch.out[1]!;
     ring.relIndex[i] = r;
-    ring.sendTime[i] = this.now;
-    ring.intendedTime[i] = intended;
+    ring.sendTime[i] = this.clock[0]!;
+    ring.intendedTime[i] = this.clock[openLoop ? 1 : 0]!;
     if (this.wpos + this.frameSize > this.wbuf.length) {
       this.flushBatch();
       this.wpos = 0;
       this.wstart = 0;
     }
-    this.wpos = this.version === 3 ? encodeGetPageV3(this.wbuf, this.wpos, t, i) : encodeGetPageV2(this.wbuf, this.wpos, t, i);
+    this.wpos = this.version === 3 ? writeGetPageV3(this.wbuf, this.wpos, t, i) : writeGetPageV2(this.wbuf, this.wpos, t, i);
     ring.tail++;
     if (this.measuring) this.stats.c[C_REQUESTS]!++;
   }
