@@ -106,7 +106,7 @@ export function defaultEmulatorOptions(): EmulatorOptions {
 function durUs(text: string, opt: string, whole: string): number {
   const s = parseDurationS(text);
   if (!Number.isFinite(s) || s < 0) throw new UsageError(`--${opt}: ${JSON.stringify(whole)}: ${JSON.stringify(text)} is not a duration (e.g. 200us, 2ms)`);
-  return s * 1e6;
+  return Math.round(s * 1e9) / 1e3; // whole ns: 200us is 200, not 199.99999999999997
 }
 
 /**

@@ -38,7 +38,7 @@ import { checkTenantPermission } from './jwt.js';
 import { SLOT_STRIDE, V2_HDR_IN_SLOT, V3_HDR_IN_SLOT } from './page-cache.js';
 import type { Claims } from './jwt.js';
 import {
-  M_BACKPRESSURE, M_BYTES_IN, M_FLUSHES, M_BYTES_OUT, M_CONN_ACTIVE, M_CONN_TOTAL, M_INCIDENTS, M_LSN_TIMEOUTS, M_LSN_WAITS, M_REQUESTS, M_RESPONSES,
+  M_BACKPRESSURE, M_BATCHES, M_BYTES_IN, M_FLUSHES, M_BYTES_OUT, M_CONN_ACTIVE, M_CONN_TOTAL, M_INCIDENTS, M_LSN_TIMEOUTS, M_LSN_WAITS, M_REQUESTS, M_RESPONSES,
 } from './metrics.js';
 
 const ST_STARTUP = 0;
@@ -425,6 +425,7 @@ export class Connection implements FrameHandler {
 
   private startBatch(): void {
     this.batchLeft = this.core.opts.maxBatch;
+    this.core.metrics.c[M_BATCHES]++;
     if (this.core.latencyZero) {
       this.batchDue = this.nowMs;
       return;
@@ -839,7 +840,7 @@ export class Connection implements FrameHandler {
         this.core.metrics.c[M_LSN_TIMEOUTS]++;
         const isMax = this.lsnHi[i] === 0xffffffff && this.lsnLo[i] === 0xffffffff;
         const last = BigInt(this.core.lastRecordLsn(this.timeline!, now));
-        return `LSN timeout: Timed out while waiting for WAL record at LSN ${formatLsn(isMax ? nms : req)} to arrive, last_record_lsn ${formatLsn(last)} disk consistent LSN=${formatLsn(last)}, WalReceiver status: Not active`;
+        return `LSN timeout: Timed out while waiting for WAL record at LSN ${formatLsn(isMax ? nms : req)} to arrive, last_record_lsn ${formatLsn(last)} disk consistent LSN=${formatLsn(last)}, WalReceiver status: ${this.timeline!.walRate > 0 ? 'Connected' : 'Not active'}`;
       }
       default:
         return 'Read error';

@@ -21,7 +21,8 @@ export const M_LSN_TIMEOUTS = 22;
 export const M_FAULTS = 23; // + fault kind index (9 slots)
 export const M_BACKPRESSURE = 32;
 export const M_FLUSHES = 33; // pumps that wrote at least one response (one writev each)
-const M_SIZE = 34;
+export const M_BATCHES = 34; // service batches (one service-time draw each)
+const M_SIZE = 35;
 
 export class Metrics {
   readonly c = new Float64Array(M_SIZE);
@@ -62,6 +63,8 @@ export class Metrics {
     out.push(`pagestream_backpressure_pauses_total ${c[M_BACKPRESSURE]}`);
     head('pagestream_response_flushes_total', 'counter', 'Batches of responses handed to the socket together (one writev each).');
     out.push(`pagestream_response_flushes_total ${c[M_FLUSHES]}`);
+    head('pagestream_service_batches_total', 'counter', 'Service batches: requests read together, up to --max-batch, served with one service-time draw.');
+    out.push(`pagestream_service_batches_total ${c[M_BATCHES]}`);
     head('pagestream_page_cache_total', 'counter', 'Generated-page cache lookups by result.');
     out.push(`pagestream_page_cache_total{result="hit"} ${extra.cacheHits}`);
     out.push(`pagestream_page_cache_total{result="miss"} ${extra.cacheMisses}`);
