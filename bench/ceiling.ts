@@ -19,7 +19,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs, renderHelp, type CommandSpec } from '../src/cli/options.js';
 import { UsageError } from '../src/protocol/errors.js';
-import { childArm, type Arm, type ArmRound } from './ceiling/child-arm.js';
+import { childArm, forkedServer, type Arm, type ArmRound } from './ceiling/child-arm.js';
+import { emulatorServer } from './ceiling/emulator-server.js';
 import { spread, type Spread } from './ceiling/stats.js';
 import { renderCeilingMarkdown } from './ceiling/markdown.js';
 import type { CeilingResult, ArmSummary, CeilingTarget } from './ceiling/result.js';
@@ -33,7 +34,7 @@ const spec: CommandSpec = {
     { name: 'rounds', type: 'int', doc: 'interleaved rounds (A B C A B C …)', default: 3, min: 1, max: 50 },
     { name: 'duration', type: 'duration', doc: 'measured seconds per arm per round', default: 3, min: 1, max: 120 },
     { name: 'warmup', type: 'duration', doc: 'discarded warm-up per arm per round', default: 1, min: 0, max: 60 },
-    { name: 'arms', type: 'string', doc: 'comma-separated subset of raw,autocannon,pagestream', default: 'raw,autocannon,pagestream' },
+    { name: 'arms', type: 'string', doc: "comma-separated subset of raw,raw-emulator,autocannon,pagestream (raw-emulator: the raw client against the emulator, to tell the emulator's cost from the client's)", default: 'raw,raw-emulator,autocannon,pagestream' },
     { name: 'workers', type: 'int', doc: 'worker threads of the pagestream arm (default: run\'s default, CPUs - 1)', min: 1, max: 64 },
     {
       name: 'emulator-args',
@@ -41,7 +42,7 @@ const spec: CommandSpec = {
       doc: 'extra serve arguments for the pagestream arm\'s emulator; the default dataset (6,000 blocks) fits its page cache, so the emulator serves cached pages like the raw server does',
       default: '--relations 6000',
     },
-    { name: 'cpu-prof', type: 'bool', doc: 'run the pagestream arm (client and emulator) with node --cpu-prof into results/prof/', default: false },
+    { name: 'cpu-prof', type: 'bool', doc: 'run the pagestream arm (client and emulator) and the raw-emulator client with node --cpu-prof into results/prof/', default: false },
     { name: 'out', type: 'string', doc: 'result file', default: 'results/bench-ceiling.json', arg: '<file.json>' },
   ],
 };
@@ -74,8 +75,11 @@ async function main(): Promise<number> {
   const durationS = v.duration as number;
   const warmupS = v.warmup as number;
   const wanted = String(v.arms).split(',').map((s) => s.trim()).filter(Boolean);
-  for (const w of wanted) if (!['raw', 'autocannon', 'pagestream'].includes(w)) throw new UsageError(`--arms: unknown arm ${JSON.stringify(w)}`);
+  for (const w of wanted) if (!['raw', 'raw-emulator', 'autocannon', 'pagestream'].includes(w)) throw new UsageError(`--arms: unknown arm ${JSON.stringify(w)}`);
   const profDir = path.resolve('results/prof');
+  // 100 µs sampling: the hot path's functions take tens of ns per response, so
+  // the default 1 ms interval leaves most of them unsampled in a short round.
+  const profArgs = ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval=100'];
   const params = { connections, pipeline, warmupS, durationS };
   const timeoutS = warmupS + durationS + 60;
 
@@ -83,15 +87,21 @@ async function main(): Promise<number> {
   const extrasOf: Record<string, Array<Record<string, unknown>>> = {};
   const unavailable: Record<string, string> = {};
   if (wanted.includes('raw')) {
-    arms.push(childArm({ name: 'raw', label: '(a) raw pair', serverScript: './raw-server.js', clientScript: './raw-client.js', params, timeoutS }));
+    arms.push(childArm({ name: 'raw', label: '(a) raw pair', server: forkedServer('raw', './raw-server.js'), clientScript: './raw-client.js', params, timeoutS }));
+  }
+  const emulatorArgs = String(v['emulator-args']).split(/\s+/).filter(Boolean);
+  if (wanted.includes('raw-emulator')) {
+    // (a') the raw client against the emulator: same client as (a), same server as (c),
+    // so (a') vs (a) is what the emulator costs and (c) vs (a') what the client costs.
+    arms.push(childArm({ name: 'raw-emulator', label: "(a') raw client + emulator", server: emulatorServer(emulatorArgs), clientScript: './raw-client.js', params, timeoutS, ...(v['cpu-prof'] ? { execArgv: profArgs } : {}) }));
   }
   if (wanted.includes('autocannon')) {
-    arms.push(childArm({ name: 'autocannon', label: '(b) autocannon + node:http', serverScript: './http-server.js', clientScript: './autocannon-client.js', params, timeoutS }));
+    arms.push(childArm({ name: 'autocannon', label: '(b) autocannon + node:http', server: forkedServer('autocannon', './http-server.js'), clientScript: './autocannon-client.js', params, timeoutS }));
   }
   if (wanted.includes('pagestream')) {
     try {
       const { pagestreamArm } = await import('./ceiling/pagestream-arm.js');
-      const arm = await pagestreamArm({ ...params, timeoutS, workers: v.workers as number | undefined, cpuProfDir: v['cpu-prof'] ? profDir : undefined, emulatorArgs: String(v['emulator-args']).split(/\s+/).filter(Boolean) });
+      const arm = await pagestreamArm({ ...params, timeoutS, workers: v.workers as number | undefined, cpuProfArgs: v['cpu-prof'] ? profArgs : undefined, emulatorArgs });
       extrasOf.pagestream = arm.extras;
       arms.push(arm);
     } catch (e) {
@@ -161,6 +171,11 @@ async function main(): Promise<number> {
     throughputVsAutocannon: ratio('pagestream', 'autocannon', 'throughputRps'),
     serverCpuPerResponseVsRaw: ratio('pagestream', 'raw', 'serverCpuPerResponseUs'),
     rawClientCpuPerResponseVsAutocannon: ratio('raw', 'autocannon', 'clientCpuPerResponseUs'),
+    // Same server (the emulator): the client's cost alone, and the emulator's.
+    clientCpuPerResponseVsRawOnEmulator: ratio('pagestream', 'raw-emulator', 'clientCpuPerResponseUs'),
+    throughputVsRawOnEmulator: ratio('pagestream', 'raw-emulator', 'throughputRps'),
+    rawOnEmulatorThroughputVsRaw: ratio('raw-emulator', 'raw', 'throughputRps'),
+    rawOnEmulatorClientCpuPerResponseVsRaw: ratio('raw-emulator', 'raw', 'clientCpuPerResponseUs'),
   };
   const ratios: Record<string, number | null> = {};
   for (const [k, s] of Object.entries(spreads)) ratios[k] = s ? s.median : null;

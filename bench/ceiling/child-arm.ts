@@ -14,6 +14,14 @@ export interface ArmRound {
   throughputRps: number;
   clientCpuUs: number;
   clientCpuPerResponseUs: number;
+  /** The user / system split of the client's CPU per response (system: the kernel's socket work). */
+  clientUserPerResponseUs?: number;
+  clientSystemPerResponseUs?: number;
+  /** Read / write syscalls per response (procio.ts). */
+  clientReadsPerResponse?: number;
+  clientWritesPerResponse?: number;
+  serverReadsPerResponse?: number;
+  serverWritesPerResponse?: number;
   serverCpuUs: number;
   serverResponses: number;
   serverCpuPerResponseUs: number;
@@ -35,7 +43,14 @@ export function cpuUs(m: Mark): number {
 }
 
 /** Figures of one round from the client's and the server's window marks. */
-export function roundFigures(round: number, c0: Mark, c1: Mark, s0: { cpuUs: number; responses: number }, s1: { cpuUs: number; responses: number }, note?: string): ArmRound {
+export interface ServerMark {
+  cpuUs: number;
+  responses: number;
+  syscr?: number;
+  syscw?: number;
+}
+
+export function roundFigures(round: number, c0: Mark, c1: Mark, s0: ServerMark, s1: ServerMark, note?: string): ArmRound {
   const responses = c1.responses - c0.responses;
   const durationS = (c1.ms - c0.ms) / 1000;
   const clientCpuUs = cpuUs(c1) - cpuUs(c0);
@@ -48,6 +63,13 @@ export function roundFigures(round: number, c0: Mark, c1: Mark, s0: { cpuUs: num
     throughputRps: responses / durationS,
     clientCpuUs,
     clientCpuPerResponseUs: clientCpuUs / responses,
+    clientUserPerResponseUs: (c1.userUs - c0.userUs) / responses,
+    clientSystemPerResponseUs: (c1.systemUs - c0.systemUs) / responses,
+    clientReadsPerResponse: (c1.syscr - c0.syscr) / responses,
+    clientWritesPerResponse: (c1.syscw - c0.syscw) / responses,
+    ...(s0.syscr !== undefined && s1.syscr !== undefined
+      ? { serverReadsPerResponse: (s1.syscr - s0.syscr) / (serverResponses || responses), serverWritesPerResponse: (s1.syscw! - s0.syscw!) / (serverResponses || responses) }
+      : {}),
     serverCpuUs,
     serverResponses,
     serverCpuPerResponseUs: serverCpuUs / (serverResponses > 0 ? serverResponses : responses),
@@ -55,41 +77,24 @@ export function roundFigures(round: number, c0: Mark, c1: Mark, s0: { cpuUs: num
   };
 }
 
-export interface ChildArmOptions {
-  name: string;
-  label: string;
-  serverScript: string; // relative to this directory, e.g. './raw-server.js'
-  clientScript: string;
-  params: Omit<ClientParams, 'host' | 'port'>;
-  execArgv?: string[];
-  /** Bound on one round (seconds); a hung child is killed and the round fails. */
-  timeoutS: number;
+/** The server side of an arm: started once, marked at each window edge. */
+export interface ServerSide {
+  /** Resolves with the port and any parameters the client needs (e.g. tenant/timeline). */
+  start(): Promise<{ port: number; params?: Record<string, unknown> }>;
+  mark(): Promise<ServerMark>;
+  stop(): Promise<void>;
 }
 
-export function childArm(o: ChildArmOptions): Arm {
+/** A server child script of this directory that answers IPC marks (ipc.ts serveMarks). */
+export function forkedServer(name: string, script: string, execArgv: string[] = []): ServerSide {
   let server: ChildProcess | undefined;
-  let port = 0;
   let markId = 0;
   const pending = new Map<number, (m: Mark) => void>();
-
-  const serverMark = (): Promise<{ cpuUs: number; responses: number }> =>
-    new Promise((resolve, reject) => {
-      const id = ++markId;
-      const t = setTimeout(() => reject(new Error(`${o.name}: server did not answer a mark`)), 5000);
-      pending.set(id, (m) => {
-        clearTimeout(t);
-        resolve({ cpuUs: cpuUs(m), responses: m.responses });
-      });
-      server!.send({ type: 'mark', id });
-    });
-
   return {
-    name: o.name,
-    label: o.label,
     async start() {
-      server = fork(here(o.serverScript), [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: o.execArgv ?? [] });
-      port = await new Promise<number>((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error(`${o.name}: server did not start within 10 s`)), 10_000);
+      server = fork(here(script), [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv });
+      const port = await new Promise<number>((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error(`${name}: server did not start within 10 s`)), 10_000);
         server!.on('message', (m: ServerToParent) => {
           if (m.type === 'ready') {
             clearTimeout(t);
@@ -99,21 +104,68 @@ export function childArm(o: ChildArmOptions): Arm {
             pending.delete(m.id);
           }
         });
-        server!.once('exit', (code) => reject(new Error(`${o.name}: server exited (${code}) before it was ready`)));
+        server!.once('exit', (code) => reject(new Error(`${name}: server exited (${code}) before it was ready`)));
+      });
+      return { port };
+    },
+    mark() {
+      return new Promise<ServerMark>((resolve, reject) => {
+        const id = ++markId;
+        const t = setTimeout(() => reject(new Error(`${name}: server did not answer a mark`)), 5000);
+        pending.set(id, (m) => {
+          clearTimeout(t);
+          resolve({ cpuUs: cpuUs(m), responses: m.responses, syscr: m.syscr, syscw: m.syscw });
+        });
+        server!.send({ type: 'mark', id });
       });
     },
+    async stop() {
+      const s = server;
+      if (s && s.exitCode === null && s.signalCode === null) {
+        await new Promise<void>((r) => {
+          s.once('exit', () => r());
+          s.disconnect();
+          setTimeout(() => s.kill('SIGKILL'), 3000).unref();
+        });
+      }
+    },
+  };
+}
+
+export interface ChildArmOptions {
+  name: string;
+  label: string;
+  server: ServerSide;
+  clientScript: string; // relative to this directory, e.g. './raw-client.js'
+  params: Omit<ClientParams, 'host' | 'port'>;
+  execArgv?: string[];
+  /** Bound on one round (seconds); a hung child is killed and the round fails. */
+  timeoutS: number;
+}
+
+export function childArm(o: ChildArmOptions): Arm {
+  let port = 0;
+  let extra: Record<string, unknown> = {};
+  return {
+    name: o.name,
+    label: o.label,
+    async start() {
+      const s = await o.server.start();
+      port = s.port;
+      extra = s.params ?? {};
+    },
     async round(round) {
-      const params: ClientParams = { host: '127.0.0.1', port, ...o.params } as ClientParams;
+      const params: ClientParams = { host: '127.0.0.1', port, ...extra, ...o.params } as ClientParams;
       const client = fork(here(o.clientScript), [JSON.stringify(params)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: o.execArgv ?? [] });
-      let s0: Promise<{ cpuUs: number; responses: number }> | undefined;
-      let s1: Promise<{ cpuUs: number; responses: number }> | undefined;
+      let s0: Promise<ServerMark> | undefined;
+      let s1: Promise<ServerMark> | undefined;
       try {
         const result = await new Promise<{ start: Mark; end: Mark; note?: string }>((resolve, reject) => {
           const t = setTimeout(() => reject(new Error(`${o.name}: round ${round} did not finish within ${o.timeoutS} s`)), o.timeoutS * 1000);
           client.on('message', (m: ClientToParent) => {
             if (m.type === 'window') {
-              if (m.phase === 'start') s0 = serverMark();
-              else s1 = serverMark();
+              if (m.phase === 'start') s0 = o.server.mark();
+              else s1 = o.server.mark();
             } else if (m.type === 'result') {
               clearTimeout(t);
               resolve(m);
@@ -141,15 +193,8 @@ export function childArm(o: ChildArmOptions): Arm {
         }
       }
     },
-    async stop() {
-      if (server && server.exitCode === null && server.signalCode === null) {
-        const s = server;
-        await new Promise<void>((r) => {
-          s.once('exit', () => r());
-          s.disconnect();
-          setTimeout(() => s.kill('SIGKILL'), 3000).unref();
-        });
-      }
+    stop() {
+      return o.server.stop();
     },
   };
 }

@@ -11,7 +11,8 @@ import { buildPage } from '../../src/protocol/page.js';
 export const REQUEST_FRAME_BYTES = REQ[3]; // 47
 export const RESPONSE_FRAME_BYTES = RESP[3]; // 8239
 
-const REL = { spcnode: 1663, dbnode: 5, relnode: 16384, forknum: 0 };
+// The emulator's first relation (1663/16384/16400, main fork), so the same frames are valid against it.
+const REL = { spcnode: 1663, dbnode: 16384, relnode: 16400, forknum: 0 };
 const HDR = { reqid: 1n, requestLsn: 0xffffffffffffffffn, notModifiedSince: 0x169ad58n };
 
 /** Wrap a page-stream payload in a CopyData envelope: 'd', int32 length (4 + payload), payload. */

@@ -10,6 +10,8 @@
  * shifted by that much — negligible against windows of seconds.
  */
 
+import { syscalls } from './procio.js';
+
 /** A snapshot of one process's counters. */
 export interface Mark {
   /** Responses completed (client) or sent (server) so far. */
@@ -18,6 +20,9 @@ export interface Mark {
   systemUs: number;
   /** Monotonic clock, milliseconds. */
   ms: number;
+  /** Read and write syscalls so far (procio.ts). */
+  syscr: number;
+  syscw: number;
 }
 
 export type ParentToServer = { type: 'mark'; id: number };
@@ -29,7 +34,7 @@ export type ClientToParent =
 
 export function markNow(responses: number): Mark {
   const c = process.cpuUsage();
-  return { responses, userUs: c.user, systemUs: c.system, ms: performance.now() };
+  return { responses, userUs: c.user, systemUs: c.system, ms: performance.now(), ...syscalls() };
 }
 
 export function send(msg: ServerToParent | ClientToParent): void {

@@ -12,10 +12,20 @@ export function renderCeilingMarkdown(r: CeilingResult): string {
   L.push('');
   L.push(`${r.cpus} × ${r.cpuModel}, Node ${r.node}, load average at end ${r.loadAverage.map((x) => x.toFixed(2)).join(' ')}`);
   L.push('');
-  L.push('| arm | responses/s | client CPU µs/response | server CPU µs/response |');
-  L.push('|---|---:|---:|---:|');
+  L.push('| arm | responses/s | client CPU µs/response | (user + system) | server CPU µs/response | client reads + writes /response | server reads + writes /response |');
+  L.push('|---|---:|---:|---:|---:|---:|---:|');
+  const med = (xs: Array<number | undefined>): number => {
+    const s = xs.filter((x): x is number => x !== undefined && Number.isFinite(x)).sort((a, b) => a - b);
+    return s.length ? (s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2) : NaN;
+  };
   for (const [, a] of Object.entries(r.arms)) {
-    L.push(`| ${a.label} | ${sp(a.throughputRps, 0)} | ${sp(a.clientCpuPerResponseUs, 2)} | ${sp(a.serverCpuPerResponseUs, 2)} |`);
+    const us = med(a.rounds.map((x) => x.clientUserPerResponseUs));
+    const sy = med(a.rounds.map((x) => x.clientSystemPerResponseUs));
+    const cr = med(a.rounds.map((x) => x.clientReadsPerResponse));
+    const cw = med(a.rounds.map((x) => x.clientWritesPerResponse));
+    const sr = med(a.rounds.map((x) => x.serverReadsPerResponse));
+    const sw = med(a.rounds.map((x) => x.serverWritesPerResponse));
+    L.push(`| ${a.label} | ${sp(a.throughputRps, 0)} | ${sp(a.clientCpuPerResponseUs, 2)} | ${f(us, 2)} + ${f(sy, 2)} | ${sp(a.serverCpuPerResponseUs, 2)} | ${f(cr, 3)} + ${f(cw, 3)} | ${f(sr, 3)} + ${f(sw, 3)} |`);
   }
   for (const [name, why] of Object.entries(r.unavailable ?? {})) L.push(`| ${name} | unavailable: ${why} | | |`);
   L.push('');
@@ -27,7 +37,15 @@ export function renderCeilingMarkdown(r: CeilingResult): string {
     const s = r.spreads[t.ratio];
     L.push(`| ${t.what} | ${s ? f(s.median, 3) : '—'} | ${s ? `${f(s.min, 3)}–${f(s.max, 3)}` : '—'} | ${t.op} ${f(t.limit, 3)} | ${t.met === null ? 'not measured' : t.met ? 'yes' : '**no**'} |`);
   }
-  for (const k of ['throughputVsAutocannon', 'serverCpuPerResponseVsRaw', 'rawClientCpuPerResponseVsAutocannon']) {
+  for (const k of [
+    'throughputVsAutocannon',
+    'serverCpuPerResponseVsRaw',
+    'rawClientCpuPerResponseVsAutocannon',
+    'clientCpuPerResponseVsRawOnEmulator',
+    'throughputVsRawOnEmulator',
+    'rawOnEmulatorThroughputVsRaw',
+    'rawOnEmulatorClientCpuPerResponseVsRaw',
+  ]) {
     const s = r.spreads[k];
     if (s) L.push(`| ${k} | ${f(s.median, 3)} | ${f(s.min, 3)}–${f(s.max, 3)} | | |`);
   }

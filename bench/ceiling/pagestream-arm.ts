@@ -10,10 +10,9 @@
  * does the same work in both, and set-up is a handful of messages.
  */
 import { fork } from 'node:child_process';
-import { get } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { startEmulatorProcess, type EmulatorProcess } from '../../src/server/process.js';
 import type { Arm, ArmRound } from './child-arm.js';
+import { emulatorServer } from './emulator-server.js';
 
 export interface PagestreamArmOptions {
   connections: number;
@@ -22,7 +21,8 @@ export interface PagestreamArmOptions {
   durationS: number;
   timeoutS: number;
   workers?: number | undefined;
-  cpuProfDir?: string | undefined;
+  /** node flags for --cpu-prof of the client and the emulator. */
+  cpuProfArgs?: string[] | undefined;
   /** Extra `serve` arguments for the emulator. */
   emulatorArgs: string[];
 }
@@ -32,6 +32,12 @@ interface RunReport {
   responses: number;
   durationS: number;
   cpuUs: number;
+  userUs: number;
+  systemUs: number;
+  syscr: number;
+  syscw: number;
+  threads: Array<{ thread: string; userMs: number; systemMs: number }>;
+  threadWindowS: number;
   mismatches: number;
   errors: number;
   eventLoopUtilization: number[];
@@ -43,44 +49,21 @@ interface RunReport {
   saturation: { clientLimited: boolean; reasons: string[] } | null;
 }
 
-function httpText(url: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = get(url, (res) => {
-      let s = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (s += d));
-      res.on('end', () => resolve(s));
-    });
-    req.on('error', reject);
-    req.setTimeout(5000, () => req.destroy(new Error(`${url}: no answer within 5 s`)));
-  });
-}
-
-async function getPageResponses(mgmt: string): Promise<number> {
-  const m = /^pagestream_responses_total\{kind="getpage"\} (\d+)/m.exec(await httpText(`${mgmt}/metrics`));
-  if (!m) throw new Error('emulator /metrics has no pagestream_responses_total{kind="getpage"}');
-  return Number(m[1]);
-}
-
 export async function pagestreamArm(o: PagestreamArmOptions): Promise<Arm & { extras: Array<Record<string, unknown>> }> {
-  let emu: EmulatorProcess | undefined;
-  let mgmt = '';
-  const prof = o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : [];
+  let port = 0;
+  const prof = o.cpuProfArgs ?? [];
   const extras: Array<Record<string, unknown>> = [];
-  const serverMark = async (): Promise<{ cpuUs: number; responses: number }> => {
-    const [c, n] = await Promise.all([emu!.cpuUsage(), getPageResponses(mgmt)]);
-    return { cpuUs: c.userUs + c.systemUs, responses: n };
-  };
+  const server = emulatorServer(o.emulatorArgs, prof);
+  const serverMark = () => server.mark();
   return {
     name: 'pagestream',
     label: '(c) pagestream-bench run V3 verified + emulator',
     extras,
     async start() {
-      emu = await startEmulatorProcess({ args: ['--quiet', ...o.emulatorArgs], nodeArgs: prof, stderr: 'forward' });
-      mgmt = `http://${emu.host}:${emu.mgmtPort}`;
+      port = (await server.start()).port;
     },
     async round(round): Promise<ArmRound> {
-      const params = { host: emu!.host, port: emu!.port, mgmt, connections: o.connections, pipeline: o.pipeline, warmupS: o.warmupS, durationS: o.durationS, ...(o.workers ? { workers: o.workers } : {}) };
+      const params = { host: server.host, port, mgmt: server.mgmt, connections: o.connections, pipeline: o.pipeline, warmupS: o.warmupS, durationS: o.durationS, ...(o.workers ? { workers: o.workers } : {}) };
       const s0 = await serverMark();
       const child = fork(fileURLToPath(new URL('./pagestream-client.js', import.meta.url)), [JSON.stringify(params)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: prof });
       const rep = await new Promise<RunReport>((resolve, reject) => {
@@ -102,7 +85,7 @@ export async function pagestreamArm(o: PagestreamArmOptions): Promise<Arm & { ex
       const s1 = await serverMark();
       const serverResponses = s1.responses - s0.responses;
       const serverCpuUs = s1.cpuUs - s0.cpuUs;
-      extras.push({ round, mismatches: rep.mismatches, errors: rep.errors, eventLoopUtilization: rep.eventLoopUtilization, gcPerMillion: rep.gcPerMillion, responseFrameBytes: rep.responseFrameBytes, p50Us: rep.p50Us, p99Us: rep.p99Us, workers: rep.workers, saturation: rep.saturation });
+      extras.push({ round, mismatches: rep.mismatches, errors: rep.errors, eventLoopUtilization: rep.eventLoopUtilization, gcPerMillion: rep.gcPerMillion, responseFrameBytes: rep.responseFrameBytes, p50Us: rep.p50Us, p99Us: rep.p99Us, workers: rep.workers, saturation: rep.saturation, threadCpuMs: rep.threads, threadWindowS: rep.threadWindowS });
       const note = rep.mismatches || rep.errors ? `${rep.mismatches} mismatches, ${rep.errors} errors` : undefined;
       return {
         round,
@@ -111,6 +94,12 @@ export async function pagestreamArm(o: PagestreamArmOptions): Promise<Arm & { ex
         throughputRps: rep.responses / rep.durationS,
         clientCpuUs: rep.cpuUs,
         clientCpuPerResponseUs: rep.cpuUs / rep.responses,
+        clientUserPerResponseUs: rep.userUs / rep.responses,
+        clientSystemPerResponseUs: rep.systemUs / rep.responses,
+        // Over the whole client call, per GetPage response the emulator sent in it.
+        clientReadsPerResponse: rep.syscr / serverResponses,
+        clientWritesPerResponse: rep.syscw / serverResponses,
+        ...(s0.syscr !== undefined && s1.syscr !== undefined ? { serverReadsPerResponse: (s1.syscr - s0.syscr) / serverResponses, serverWritesPerResponse: (s1.syscw! - s0.syscw!) / serverResponses } : {}),
         serverCpuUs,
         serverResponses,
         serverCpuPerResponseUs: serverCpuUs / serverResponses,
@@ -118,7 +107,7 @@ export async function pagestreamArm(o: PagestreamArmOptions): Promise<Arm & { ex
       };
     },
     async stop() {
-      await emu?.stop();
+      await server.stop();
     },
   };
 }

@@ -35,7 +35,7 @@ export function summarize(p: Profile, top: number): string {
     const fk = f || cf.functionName;
     file.set(fk, (file.get(fk) ?? 0) + us);
   }
-  const pct = (us: number): string => `${((us / total) * 100).toFixed(1).padStart(5)} %`;
+  const pct = (us: number): string => `${((us / total) * 100).toFixed(1).padStart(5)} % ${(us / 1000).toFixed(1).padStart(8)} ms`;
   const L = [`total sampled ${(total / 1000).toFixed(0)} ms`, '', 'self time by function:'];
   for (const [k, us] of [...fn].sort((a, b) => b[1] - a[1]).slice(0, top)) L.push(`  ${pct(us)}  ${k}`);
   L.push('', 'self time by file:');
@@ -46,7 +46,7 @@ export function summarize(p: Profile, top: number): string {
 if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname)) {
   const f = process.argv[2];
   if (!f) {
-    process.stderr.write('usage: profile-summary <file.cpuprofile> [top]\n');
+    process.stderr.write('usage: profile-summary <file.cpuprofile> [top]  (ms columns: self time; divide by responses for time per response)\n');
     process.exit(2);
   }
   process.stdout.write(summarize(JSON.parse(readFileSync(f, 'utf8')) as Profile, Number(process.argv[3] ?? 25)));
