@@ -77,8 +77,7 @@ function baseRun(o: StudyOptions, v: VerifyVariant): RunOptions {
     onMismatch: o.onMismatch,
     timeoutS: o.timeoutS,
     oracle: true,
-    // Clients closing at the end of a cell are not incidents worth a line each.
-    emulatorArgs: ['--quiet'],
+    emulatorArgs: [],
     signal: o.signal,
   };
 }
@@ -110,7 +109,7 @@ export async function runFaultStudy(o: StudyOptions, hooks: StudyHooks = {}): Pr
     for (const v of variants) {
       if (aborted()) break outer;
       let injected: Record<string, number> = {};
-      const run: RunOptions = { ...baseRun(o, v), emulatorArgs: ['--faults', spec.faults, '--fault-seed', String(o.seed), '--quiet'] };
+      const run: RunOptions = { ...baseRun(o, v), emulatorArgs: ['--faults', spec.faults, '--fault-seed', String(o.seed)] };
       const r = await runBenchmark(run, { beforeStop: async (t) => { injected = await fetchGroundTruth(t.mgmt); } });
       shell = r;
       const cell = faultCell(kind, r, injected, spec.companions, o.onMismatch);
