@@ -14,11 +14,17 @@ export interface TimelineInfo {
   gcCutoffLsn?: string;
 }
 
+/** Bearer token for the management API: a pageserver with auth wants the same JWT there. Never logged. */
+let bearer: string | undefined;
+export function setManagementToken(jwt: string | undefined): void {
+  bearer = jwt;
+}
+
 async function getJson(base: string, path: string, timeoutMs: number): Promise<unknown> {
   const url = base.replace(/\/+$/, '') + path;
   let res: Response;
   try {
-    res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: bearer ? { authorization: `Bearer ${bearer}` } : {} });
   } catch (e) {
     const err = e as Error & { cause?: { code?: string } };
     throw new TargetError('ERR_MGMT_UNREACHABLE', `management API ${url}: ${err.cause?.code ?? err.name === 'TimeoutError' ? 'no answer within ' + timeoutMs + ' ms' : err.message}`);

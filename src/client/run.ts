@@ -103,7 +103,7 @@ export async function runBenchmark(opts: RunOptions, hooks: RunHooks = {}): Prom
       idleTimeout: 60_000,
     });
     const perRoundS = opts.durationS / opts.rounds;
-    log(`target ${target.display}: tenant ${target.conn.tenant} timeline ${target.conn.timeline}, ${target.rels.length} relation(s), ${total} blocks; ${target.lsnSource}`);
+    log(`target ${target.display}${target.emulator ? ` (emulator pid ${target.emulator.pid})` : ''}: tenant ${target.conn.tenant} timeline ${target.conn.timeline}, ${target.rels.length} relation(s), ${total} blocks; ${target.lsnSource}`);
     log(`${variants.join(', ')} × ${opts.rounds} round(s) of ${perRoundS.toFixed(2)} s (+${opts.warmupS} s warm-up); ${hostConns} connection(s) × ${opts.pipeline} in flight on ${nWorkers} worker(s)${opts.rate ? `; open loop ${opts.rate} req/s` : '; closed loop'}`);
 
     // Main-thread GC during measurement windows counts too.

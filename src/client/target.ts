@@ -11,7 +11,7 @@ import type { RelTag } from '../protocol/text.js';
 import { LSN_MAX } from '../protocol/u64.js';
 import type { PagestreamVersion } from '../protocol/pagestream.js';
 import type { ConnectionTarget } from './connection.js';
-import { discoverRelations, discoverTimeline } from './discovery.js';
+import { discoverRelations, discoverTimeline, setManagementToken } from './discovery.js';
 import { PagestreamSession } from './session.js';
 import type { TargetRelation } from './task.js';
 import type { RunOptions } from './options.js';
@@ -74,7 +74,10 @@ export async function resolveTarget(o: RunOptions, version: PagestreamVersion): 
   let mgmt = o.mgmt;
   if (o.oracle && o.target !== undefined) throw new UsageError('oracle checks need the embedded emulator (its pages carry an identity stamp); drop --target');
   if (o.target === undefined) {
-    emulator = await startEmbedded(o.emulatorArgs);
+    // --prefill: build every page before listening, so no variant (the first
+    // one of round 1 above all) pays page generation inside its measurement.
+    // --quiet: the emulator's incident log (e.g. our own closes) stays off our stderr.
+    emulator = await startEmbedded(['--prefill', '--quiet', ...o.emulatorArgs]);
     mgmt ??= `http://${emulator.host}:${emulator.mgmtPort}`;
     conn = { host: emulator.host, port: emulator.port, user: 'postgres', database: 'postgres', password: process.env.PAGESERVER_JWT || undefined, tenant: '', timeline: '' };
     display = 'embedded';
@@ -90,6 +93,7 @@ export async function resolveTarget(o: RunOptions, version: PagestreamVersion): 
     let gcCutoff: bigint | undefined;
     let discovered: Array<RelTag & { blocks: number }> = [];
     if (mgmt !== undefined) {
+      setManagementToken(conn.password);
       const tl = await discoverTimeline(mgmt, tenant, timeline, timeoutMs);
       tenant = tl.tenant;
       timeline = tl.timeline;
