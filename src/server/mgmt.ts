@@ -72,16 +72,20 @@ function route(core: EmulatorCore, req: IncomingMessage, res: ServerResponse): v
     return;
   }
   if (path === '/v1/status') return send(res, 200, { id: 1, emulator: 'pagestream-bench', version: VERSION });
-  if (path === '/v1/faults') return send(res, 200, core.groundTruth());
   if (path === '/v1/emulator/cpu') {
     const u = process.cpuUsage();
     return send(res, 200, { pid: process.pid, userUs: u.user, systemUs: u.system });
   }
+  const parts = path.split('/');
+  // ['', 'v1', 'tenant', id, 'timeline', tl, 'keyspace']
+  // With --auth jwt the API wants a Bearer token too (as a pageserver with http auth):
+  // scope pageserverapi for everything, scope tenant for that tenant's paths.
+  // /v1/status and /metrics stay open, as on the real one.
+  if (core.jwt && !authorized(core, req, res, parts[2] === 'tenant' ? parts[3] : undefined)) return;
+  if (path === '/v1/faults') return send(res, 200, core.groundTruth());
   if (path === '/v1/tenant') {
     return send(res, 200, core.ds.tenants.map((t) => tenantSummary(core, t.id, t.timelines)));
   }
-  const parts = path.split('/');
-  // ['', 'v1', 'tenant', id, 'timeline', tl, 'keyspace']
   if (parts[1] !== 'v1' || parts[2] !== 'tenant' || parts.length < 4) return send(res, 404, { msg: `NotFound: no route ${path}` });
   const m = TENANT_RE.exec(parts[3]!);
   if (!m) return send(res, 400, { msg: `BadRequest: cannot parse tenant shard id ${JSON.stringify(parts[3])}` });
@@ -104,6 +108,27 @@ function route(core: EmulatorCore, req: IncomingMessage, res: ServerResponse): v
     });
   }
   send(res, 404, { msg: `NotFound: no route ${path}` });
+}
+
+/** True when the request may go on; otherwise the 401/403 answer has been sent. */
+function authorized(core: EmulatorCore, req: IncomingMessage, res: ServerResponse, tenantPart: string | undefined): boolean {
+  const h = req.headers.authorization;
+  if (!h || !/^Bearer\s+/i.test(h)) {
+    send(res, 401, { msg: 'Unauthorized: missing authorization header' });
+    return false;
+  }
+  let claims;
+  try {
+    claims = core.jwt!.verify(h.replace(/^Bearer\s+/i, '').trim());
+  } catch (e) {
+    send(res, 401, { msg: `Unauthorized: malformed jwt token: ${(e as Error).message}` });
+    return false;
+  }
+  if (claims.scope === 'pageserverapi') return true;
+  const tenant = tenantPart === undefined ? undefined : TENANT_RE.exec(tenantPart)?.[1]?.toLowerCase();
+  if (claims.scope === 'tenant' && tenant !== undefined && claims.tenant_id?.toLowerCase() === tenant) return true;
+  send(res, 403, { msg: 'Forbidden: JWT authentication error' });
+  return false;
 }
 
 function tenantSummary(core: EmulatorCore, id: string, timelines: Timeline[]): Record<string, unknown> {

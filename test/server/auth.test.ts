@@ -34,10 +34,11 @@ const JWT_OK = Buffer.concat([
 
 let emu: PageserverEmulator;
 let port: number;
+let mgmt: number;
 const logs: string[] = [];
 before(async () => {
   emu = new PageserverEmulator({ auth: 'jwt', jwtPublicKeyPem: keys.publicKey.export({ type: 'spki', format: 'pem' }).toString(), log: (l) => logs.push(l) });
-  ({ port } = await emu.listen());
+  ({ port, mgmtPort: mgmt } = await emu.listen());
 });
 after(() => emu.close());
 
@@ -103,4 +104,22 @@ test('refused tokens: wrong key, wrong algorithm, expired, garbage -> ErrorRespo
   const lines = logs.slice(before);
   assert.equal(lines.length, cases.length);
   for (const l of lines) assert.ok(!l.includes('eyJ'), l);
+});
+
+test('management API with --auth jwt: Bearer token, scope pageserverapi or the tenant\'s own; status and metrics open', async () => {
+  const get = async (path: string, token?: string): Promise<number> =>
+    (await fetch(`http://127.0.0.1:${mgmt}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} })).status;
+  const admin = jwt({ scope: 'pageserverapi' });
+  const mine = jwt({ scope: 'tenant', tenant_id: T });
+  const theirs = jwt({ scope: 'tenant', tenant_id: 'ef'.repeat(16) });
+  assert.equal(await get('/v1/status'), 200);
+  assert.equal(await get('/metrics'), 200);
+  assert.equal(await get('/v1/tenant'), 401);
+  assert.equal(await get('/v1/tenant', jwt({ scope: 'pageserverapi' }, other.privateKey)), 401);
+  assert.equal(await get('/v1/tenant', admin), 200);
+  assert.equal(await get('/v1/faults', admin), 200);
+  assert.equal(await get('/v1/tenant', mine), 403);
+  assert.equal(await get(`/v1/tenant/${T}/timeline`, mine), 200);
+  assert.equal(await get(`/v1/tenant/${T}/timeline/${TL}/keyspace`, mine), 200);
+  assert.equal(await get(`/v1/tenant/${T}/timeline`, theirs), 403);
 });
