@@ -18,7 +18,7 @@ test('two shard processes merged: totals are the sums, percentiles consistent', 
   const files = [join(dir, 'shard0.json'), join(dir, 'shard1.json')];
   const common = ['--duration', '1', '--warmup', '0.1', '--rounds', '2', '--connections', '2', '--pipeline', '4', '--workers', '1', '--quiet'];
   const runs = await Promise.all(files.map((out, i) => runCli(['run', '--shard', `${i}/2`, ...common, '--out', out], { timeoutMs: 60_000 })));
-  runs.forEach((r, i) => assert.equal(r.code, 0, `shard ${i}: exit ${r.code}: ${r.stderr}`));
+  runs.forEach((r, i) => assert.equal(r.code, 0, `shard ${i}: exit ${r.code} (1 = mismatches, none injected here)\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`));
   const shards = files.map((f) => JSON.parse(readFileSync(f, 'utf8')) as PagestreamResult);
   shards.forEach((s, i) => assert.deepEqual(s.config.shard, { index: i, count: 2 }));
 
