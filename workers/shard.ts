@@ -112,10 +112,11 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
         measureStart = now;
         intervalStart = now;
         stats.interval.reset();
+        stats.latency.reset();
         eluStart = performance.eventLoopUtilization();
       }
       if (measureStart >= 0 && measureEnd < 0 && now - intervalStart >= 1000) {
-        intervals.push({ offsetS: (intervalStart - measureStart) / 1000, durationS: (now - intervalStart) / 1000, histogram: encodeHistogram(stats.interval) });
+        intervals.push({ offsetS: (intervalStart - measureStart) / 1000, durationS: (now - intervalStart) / 1000, histogram: encodeHistogram(stats.rotate()) });
         stats.interval.reset();
         intervalStart = now;
       }
@@ -128,7 +129,7 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
         if (measureStart >= 0) {
           measureEnd = now;
           if (stats.interval.totalCount > 0 || now - intervalStart > 1) {
-            intervals.push({ offsetS: (intervalStart - measureStart) / 1000, durationS: (now - intervalStart) / 1000, histogram: encodeHistogram(stats.interval) });
+            intervals.push({ offsetS: (intervalStart - measureStart) / 1000, durationS: (now - intervalStart) / 1000, histogram: encodeHistogram(stats.rotate()) });
           }
           elu = performance.eventLoopUtilization(eluStart!).utilization;
         }

@@ -8,7 +8,7 @@ import { VERIFY_CODE_NAMES, VERIFY_CODES } from '../protocol/getpage.js';
 import type { Comparison, RoundFigures, Spread, VariantName, VariantResult } from '../report/result.js';
 import {
   C_BEHIND, C_BYTES_RECEIVED, C_BYTES_SENT, C_COUNT, C_ERRORS, C_MISMATCHES, C_RECONNECTS, C_REQUESTS, C_RESPONSES,
-  C_STREAM_BYTES_RECEIVED, C_UNDETECTED,
+  C_READS, C_STREAM_BYTES_RECEIVED, C_UNDETECTED, C_WRITES,
 } from './shard-stats.js';
 import { mergeEncoded, summarize } from '../stats/histogram.js';
 import type { Histogram } from '../stats/histogram.js';
@@ -149,6 +149,9 @@ export function variantResult(phases: PhaseFigures[], oracle: boolean): VariantR
     out.behindSchedule = c[C_BEHIND]!;
   }
   if (oracle) out.undetected = c[C_UNDETECTED]!;
+  // Syscall batching, measured: socket reads and writes per response.
+  (out as VariantResult & { readsPerResponse?: number; writesPerResponse?: number }).readsPerResponse = round3(responses > 0 ? c[C_READS]! / responses : 0);
+  (out as VariantResult & { readsPerResponse?: number; writesPerResponse?: number }).writesPerResponse = round3(responses > 0 ? c[C_WRITES]! / responses : 0);
   return out;
 }
 

@@ -24,7 +24,7 @@ import { ABORT, PHASE, PHASE_MEASURE } from './control.js';
 import { PageStreamCore, MODE_V2, ON_MISMATCH_ABORT } from './stream-core.js';
 import type { CoreOwner, StreamSpec } from './stream-core.js';
 import type { BlockChooser } from './keys.js';
-import { C_ALL_BYTES_RECEIVED, C_BYTES_RECEIVED, C_BYTES_SENT, C_RECONNECTS, C_STREAM_BYTES_RECEIVED, errorClass, ShardStats } from './shard-stats.js';
+import { C_ALL_BYTES_RECEIVED, C_BYTES_RECEIVED, C_READS, C_BYTES_SENT, C_RECONNECTS, C_STREAM_BYTES_RECEIVED, errorClass, ShardStats } from './shard-stats.js';
 
 export interface ConnectionTarget {
   host: string;
@@ -142,6 +142,7 @@ export class PageStreamConnection implements FrameHandler, CoreOwner {
     core.measuring = Atomics.load(this.control, PHASE) === PHASE_MEASURE;
     this.stats.c[C_ALL_BYTES_RECEIVED]! += n;
     if (core.measuring) {
+      this.stats.c[C_READS]!++;
       this.stats.c[C_BYTES_RECEIVED]! += n;
       if (this.state === ST_STREAM) this.stats.c[C_STREAM_BYTES_RECEIVED]! += n;
     }

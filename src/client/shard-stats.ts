@@ -20,7 +20,9 @@ export const C_BEHIND = 8; // measured open-loop sends behind schedule
 export const C_UNDETECTED = 9; // all phases: oracle said wrong page, verifier accepted it
 export const C_ALL_RESPONSES = 10; // all phases (for progress and ground-truth comparisons)
 export const C_ALL_BYTES_RECEIVED = 11; // all phases (progress line)
-export const C_COUNT = 12;
+export const C_READS = 12; // measured: socket read callbacks
+export const C_WRITES = 13; // measured: socket writes (flushes)
+export const C_COUNT = 14;
 
 export class ShardStats {
   readonly c = new Float64Array(C_COUNT);
@@ -28,12 +30,19 @@ export class ShardStats {
   readonly byCode = new Float64Array(VERIFY_CODES);
   /** Errors by class, cold path (an error response or a dropped connection). */
   readonly errorsByClass = new Map<string, number>();
-  /** Latency: closed loop from actual send, open loop from intended send. */
+  /** Latency: closed loop from actual send, open loop from intended send. Completed intervals are added here (rotate). */
   readonly latency: Histogram = createHistogram();
   /** Open loop only: from actual send. */
   readonly service: Histogram = createHistogram();
   /** The current one-second interval (rotated by the worker's tick). */
   interval: Histogram = createHistogram();
+
+  /** Close the current interval: add it to the total and start a fresh one. Returns the closed interval. */
+  rotate(): Histogram {
+    const done = this.interval;
+    this.latency.add(done);
+    return done;
+  }
 
   error(cls: string): void {
     this.c[C_ERRORS]!++;

@@ -27,7 +27,7 @@ import { InFlightRing } from './ring.js';
 import { writeGetPageV2, writeGetPageV3 } from './request-encoder.js';
 import { BlockChooser } from './keys.js';
 import {
-  C_ALL_RESPONSES, C_BEHIND, C_BYTES_SENT, C_MISMATCHES, C_REQUESTS, C_RESPONSES, C_UNDETECTED, ShardStats,
+  C_ALL_RESPONSES, C_BEHIND, C_BYTES_SENT, C_WRITES, C_MISMATCHES, C_REQUESTS, C_RESPONSES, C_UNDETECTED, ShardStats,
 } from './shard-stats.js';
 import { HIST_HIGHEST_US, HIST_LOWEST_US } from '../stats/histogram.js';
 import type { Histogram } from '../stats/histogram.js';
@@ -179,13 +179,12 @@ export class PageStreamCore {
       st.c[C_RESPONSES]!++;
       // Whole microseconds as small integers (Smis): no boxing across calls.
       const serviceUs = Math.round((this.clock[0]! - ring.sendTime[i]!) * 1000) | 0;
+      // Only the current one-second interval is recorded per response; the worker
+      // adds it into the round's total once a second (HdrHistogram's Recorder pattern).
       if (this.intervalMs > 0) {
-        const latencyUs = Math.round((this.clock[0]! - ring.intendedTime[i]!) * 1000) | 0;
-        recordUs(st.latency, latencyUs);
+        recordUs(st.interval, Math.round((this.clock[0]! - ring.intendedTime[i]!) * 1000) | 0);
         recordUs(st.service, serviceUs);
-        recordUs(st.interval, latencyUs);
       } else {
-        recordUs(st.latency, serviceUs);
         recordUs(st.interval, serviceUs);
       }
     }
@@ -273,7 +272,10 @@ export class PageStreamCore {
   /** Write what was encoded since the last flush (once per read batch or tick). */
   flushBatch(): void {
     if (this.wpos > this.wstart) {
-      if (this.measuring) this.stats.c[C_BYTES_SENT]! += this.wpos - this.wstart;
+      if (this.measuring) {
+        this.stats.c[C_BYTES_SENT]! += this.wpos - this.wstart;
+        this.stats.c[C_WRITES]!++;
+      }
       this.owner.flush(this.wbuf, this.wstart, this.wpos);
       this.wstart = this.wpos;
     }

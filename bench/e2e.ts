@@ -1,0 +1,83 @@
+/**
+ * bench:e2e — the load generator's targets, measured end to end against the
+ * embedded emulator (its own process), real sockets:
+ *   (a) client CPU per response at 4 connections × 32 in flight, every variant
+ *       (target <= 1.6 us), and the V3-vs-V2 CPU-per-response ratio spread
+ *       over interleaved rounds (target <= 2 %);
+ *   (b) `npm start` (default options) wall time (target <= 30 s);
+ *   (c) 1,000 connections × 32 in flight: no error, peak client RSS (target <= 200 MiB).
+ * Figures are printed and written to results/bench-e2e.json with the commands.
+ * Usage: npm run bench:e2e [-- --duration 9 --skip-start --skip-1000]
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import os from 'node:os';
+import { defaultRunOptions, runBenchmark } from '../src/client/run.js';
+import type { PagestreamResult } from '../src/report/result.js';
+
+const args = process.argv.slice(2);
+const arg = (name: string, dflt: number): number => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : dflt;
+};
+const has = (name: string): boolean => args.includes(`--${name}`);
+const BIN = fileURLToPath(new URL('../../bin/pagestream-bench.js', import.meta.url));
+const cpus = os.availableParallelism?.() ?? os.cpus().length;
+
+function peakRss<T>(body: () => Promise<T>): Promise<{ value: T; peakRssMiB: number }> {
+  let peak = process.memoryUsage().rss;
+  const t = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 100);
+  return body().then((value) => {
+    clearInterval(t);
+    return { value, peakRssMiB: Math.round((peak / 1048576) * 10) / 10 };
+  });
+}
+
+async function armCpu(): Promise<Record<string, unknown>> {
+  const durationS = arg('duration', 9);
+  const o = { ...defaultRunOptions(cpus), durationS, rounds: arg('rounds', 3), connections: 4, pipeline: 32 };
+  const r: PagestreamResult = await runBenchmark(o, { log: (s) => process.stderr.write(s + '\n') });
+  const per = Object.fromEntries(Object.entries(r.variants).map(([k, v]) => [k, {
+    cpuPerResponseUs: v!.cpu.perResponseUs, throughputRps: v!.throughputRps, gcPerMillion: v!.gc.perMillionResponses,
+    elu: v!.eventLoopUtilization, perRound: v!.rounds.map((x) => x.cpuPerResponseUs),
+  }]));
+  const spread = r.comparison.v3?.spread?.cpuPerResponseRatio;
+  const spreadPct = spread ? (spread.max - spread.min) * 100 : NaN;
+  const worst = Math.max(...Object.values(r.variants).map((v) => v!.cpu.perResponseUs));
+  console.log(`(a) 4 conn x 32, ${o.rounds} rounds, ${durationS} s/variant: client CPU/response ${Object.entries(per).map(([k, v]) => `${k} ${v.cpuPerResponseUs.toFixed(3)} us`).join(', ')} (target <= 1.6 us: ${worst <= 1.6 ? 'met' : 'NOT met'})`);
+  console.log(`    V3/V2 CPU-per-response ratio median ${spread?.median.toFixed(4)} [${spread?.min.toFixed(4)}..${spread?.max.toFixed(4)}] spread ${spreadPct.toFixed(2)} % (target <= 2 %: ${spreadPct <= 2 ? 'met' : 'NOT met'})`);
+  return { command: `npm run bench:e2e -- --duration ${durationS}`, perVariant: per, v3VsV2CpuRatio: spread, spreadPct, saturation: r.saturation };
+}
+
+function armStart(): Promise<Record<string, unknown>> {
+  return new Promise((resolve) => {
+    const t0 = Date.now();
+    const child = spawn(process.execPath, [BIN, 'run', '--out', 'results/bench-e2e-npm-start.json'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
+    child.on('exit', (code) => {
+      const s = (Date.now() - t0) / 1000;
+      const table = /V3 vs V2/.test(out);
+      console.log(`(b) npm start (node bin/pagestream-bench.js run): ${s.toFixed(1)} s, exit ${code}, table printed: ${table} (target <= 30 s: ${s <= 30 && table ? 'met' : 'NOT met'})`);
+      resolve({ command: 'npm start', wallS: s, exit: code, tablePrinted: table });
+    });
+  });
+}
+
+async function arm1000(): Promise<Record<string, unknown>> {
+  const o = { ...defaultRunOptions(cpus), protocol: 'v3' as const, connections: 1000, pipeline: 32, durationS: arg('duration1000', 4), rounds: 1, warmupS: 1, timeoutS: 30 };
+  const { value: r, peakRssMiB } = await peakRss(() => runBenchmark(o, { log: (s) => process.stderr.write(s + '\n') }));
+  const v = r.variants.v3!;
+  const ok = v.errors === 0 && v.mismatches === 0 && peakRssMiB <= 200;
+  console.log(`(c) 1000 conn x 32: ${v.responses} responses, ${v.errors} errors, ${v.mismatches} mismatches, peak client RSS ${peakRssMiB} MiB (target no error, <= 200 MiB: ${ok ? 'met' : 'NOT met'})`);
+  return { command: 'npm run bench:e2e (arm c)', responses: v.responses, errors: v.errors, errorsByClass: v.errorsByClass, peakRssMiB, throughputRps: v.throughputRps };
+}
+
+const out: Record<string, unknown> = { node: process.version, cpus, cpuModel: os.cpus()[0]?.model, loadavg: os.loadavg(), at: new Date().toISOString() };
+out.cpu = await armCpu();
+if (!has('skip-start')) out.npmStart = await armStart();
+if (!has('skip-1000')) out.connections1000 = await arm1000();
+mkdirSync('results', { recursive: true });
+writeFileSync('results/bench-e2e.json', JSON.stringify(out, null, 2) + '\n');
+console.log('wrote results/bench-e2e.json');
