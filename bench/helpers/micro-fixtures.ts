@@ -23,8 +23,10 @@ export interface MicroFixtures {
   v2: Buffer;
   /** SLOTS checksummed pages; page i is block i. */
   pages: Buffer;
-  /** A stream of `streamFrames` V3 response frames cut into reads of READ_SIZE (the last one shorter). */
+  /** A stream of `streamFrames` V3 response frames cut into reads of READ_SIZE (the last one shorter): frames straddle reads. */
   reads: Buffer[];
+  /** The same stream cut at frame boundaries into reads of at most READ_SIZE (31 whole frames each): no frame straddles. */
+  alignedReads: Buffer[];
   streamFrames: number;
   /** Request frames are written here. */
   out: Buffer;
@@ -56,5 +58,8 @@ export function buildFixtures(streamFrames = 64): MicroFixtures {
   }
   const reads: Buffer[] = [];
   for (let p = 0; p < stream.length; p += READ_SIZE) reads.push(stream.subarray(p, Math.min(stream.length, p + READ_SIZE)));
-  return { table, v3, v2, pages, reads, streamFrames, out: Buffer.alloc(SLOTS * 47) };
+  const alignedReads: Buffer[] = [];
+  const perRead = Math.floor(READ_SIZE / V3_FRAME) * V3_FRAME;
+  for (let p = 0; p < stream.length; p += perRead) alignedReads.push(stream.subarray(p, Math.min(stream.length, p + perRead)));
+  return { table, v3, v2, pages, reads, alignedReads, streamFrames, out: Buffer.alloc(SLOTS * 47) };
 }

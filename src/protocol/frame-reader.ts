@@ -38,8 +38,12 @@ export class FrameReader {
   private readonly maxLen: number;
   private pending: Buffer;
   private pendingLen = 0;
-  /** Total bytes consumed so far, for error positions. */
-  private consumed = 0;
+  /**
+   * Total bytes consumed so far (for error positions), kept in a Float64Array
+   * slot: a plain number field passes 2^30 after 1 GiB of stream, and from then
+   * on V8 may box every update in a new heap number — an allocation per frame.
+   */
+  private readonly consumedSlot = new Float64Array(1);
 
   constructor(handler: FrameHandler, opts: FrameReaderOptions = {}) {
     this.handler = handler;
@@ -55,12 +59,12 @@ export class FrameReader {
 
   /** Total bytes fed so far. */
   get position(): number {
-    return this.consumed + this.pendingLen;
+    return this.consumedSlot[0]! + this.pendingLen;
   }
 
   reset(untyped = false): void {
     this.pendingLen = 0;
-    this.consumed = 0;
+    this.consumedSlot[0] = 0;
     this.untyped = untyped;
   }
 
@@ -81,7 +85,7 @@ export class FrameReader {
       if (end - p < total) break;
       const type = this.untyped ? 0 : chunk[p]!;
       const bodyOff = p + hdr;
-      this.consumed += total;
+      this.consumedSlot[0] += total;
       p += total;
       this.deliver(type, chunk, bodyOff, lenField - 4);
     }
@@ -97,12 +101,12 @@ export class FrameReader {
   }
 
   /**
-   * The frame being checked always starts at stream position `consumed`:
+   * The frame being checked always starts at stream position `consumedSlot[0]`:
    * every frame before it, in this chunk or earlier ones, has been counted.
    */
   private checkLength(lenField: number): void {
     if (lenField < 4 || lenField > this.maxLen) {
-      throw new ProtocolError('ERR_BAD_LENGTH', `frame length ${lenField} out of range 4..${this.maxLen}`, this.consumed);
+      throw new ProtocolError('ERR_BAD_LENGTH', `frame length ${lenField} out of range 4..${this.maxLen}`, this.consumedSlot[0]);
     }
   }
 
@@ -144,7 +148,7 @@ export class FrameReader {
     if (this.pendingLen < total) return -1;
     const type = this.untyped ? 0 : this.pending[0]!;
     this.pendingLen = 0;
-    this.consumed += total;
+    this.consumedSlot[0] += total;
     this.deliver(type, this.pending, hdr, lenField - 4);
     return p;
   }
