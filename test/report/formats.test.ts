@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HistogramLogReader, listTags } from 'hdr-histogram-js';
 import { formatHumantime, toPagebenchSummary } from '../../src/report/pagebench.js';
@@ -75,4 +76,35 @@ test('hlog: an HdrHistogram interval log that HistogramLogReader reads back, per
   assert.ok(text.includes(`Tag=v2,${first.startS.toFixed(3)},1.000,${(decodeHistogram(first.histogram).maxValue / 1000).toFixed(3)},${first.histogram}\n`));
   const noIntervals = makeResult({ seed: 33, sampleScale: 0.01, intervals: false });
   assert.throws(() => renderHlog(noIntervals), /no per-second interval histograms/);
+});
+
+/** HdrHistogram's own (Java) log processor, when this machine has it: the reference reader of the format. */
+function hdrHistogramJar(): string | undefined {
+  const base = join(homedir(), '.m2/repository/org/hdrhistogram/HdrHistogram');
+  if (!existsSync(base)) return undefined;
+  for (const v of readdirSync(base).sort().reverse()) {
+    const jar = join(base, v, `HdrHistogram-${v}.jar`);
+    if (existsSync(jar)) return jar;
+  }
+  return undefined;
+}
+
+test('hlog: HdrHistogram\'s Java HistogramLogProcessor reads it (when Java and the HdrHistogram jar are on this machine)', (t) => {
+  const jar = hdrHistogramJar();
+  const java = spawnSync('java', ['-version'], { stdio: 'ignore' });
+  if (!jar || java.status !== 0) {
+    t.skip('no java or no HdrHistogram jar in ~/.m2: the hdr-histogram-js reader test above still runs');
+    return;
+  }
+  const r = makeResult({ seed: 34, sampleScale: 0.05, rounds: 2 });
+  const path = join(mkdtempSync(join(tmpdir(), 'psb-hlog-java-')), 'run.hlog');
+  writeHlog(r, path);
+  for (const v of ['v2', 'v3'] as const) {
+    const proc = spawnSync('java', ['-cp', jar, 'org.HdrHistogram.HistogramLogProcessor', '-i', path, '-tag', v, '-outputValueUnitRatio', '1'], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(proc.status, 0, proc.stderr);
+    const m = /#\[Max\s+=\s+([\d.]+), Total count\s+=\s+(\d+)\]/.exec(proc.stdout);
+    assert.ok(m, `summary line in:\n${proc.stdout.slice(-400)}`);
+    assert.equal(Number(m[2]), r.variants[v]!.responses, `${v}: every value of the tag's intervals`);
+    assert.equal(Number(m[1]), decodeHistogram(r.variants[v]!.latencyUs.histogram).maxValue, `${v}: max`);
+  }
 });
