@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import type { SpawnSyncReturns } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -100,7 +101,7 @@ test('hlog: HdrHistogram\'s Java HistogramLogProcessor reads it (when Java and t
   const path = join(mkdtempSync(join(tmpdir(), 'psb-hlog-java-')), 'run.hlog');
   writeHlog(r, path);
   for (const v of ['v2', 'v3'] as const) {
-    const proc = spawnSync('java', ['-cp', jar, 'org.HdrHistogram.HistogramLogProcessor', '-i', path, '-tag', v, '-outputValueUnitRatio', '1'], { encoding: 'utf8', timeout: 30_000 });
+    const proc: SpawnSyncReturns<string> = spawnSync('java', ['-cp', jar, 'org.HdrHistogram.HistogramLogProcessor', '-i', path, '-tag', v, '-outputValueUnitRatio', '1'], { encoding: 'utf8', timeout: 30_000 });
     assert.equal(proc.status, 0, proc.stderr);
     const m = /#\[Max\s+=\s+([\d.]+), Total count\s+=\s+(\d+)\]/.exec(proc.stdout);
     assert.ok(m, `summary line in:\n${proc.stdout.slice(-400)}`);
