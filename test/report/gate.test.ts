@@ -150,6 +150,18 @@ test('gate CLI: exit 0 / 1 / 2, Markdown verdict table on stdout, options overri
   assert.equal(inc.stdout, '');
   assert.match(inc.stderr, /^pagestream-bench gate: .*c\.json: incompatible with baseline .*a\.json: connections 4 vs 64\n$/);
 
+  const old = join(dir, 'old.json');
+  writeFileSync(old, JSON.stringify({ ...base, schema: 'pagestream-bench.result/v0' }));
+  const schema = await runCli(['gate', '--baseline', old, b]);
+  assert.equal(schema.code, 2);
+  assert.match(schema.stderr, /^pagestream-bench gate: .*old\.json: result schema "pagestream-bench\.result\/v0" is not supported/);
+  const truncated = join(dir, 'trunc.json');
+  writeFileSync(truncated, JSON.stringify(base).slice(0, 1000));
+  const trunc = await runCli(['gate', '--baseline', a, truncated]);
+  assert.equal(trunc.code, 2);
+  assert.match(trunc.stderr, /trunc\.json: not valid JSON, truncated or corrupt/);
+  assert.equal(trunc.stdout, '', 'no verdict table for bad input');
+
   const noBase = await runCli(['gate', b]);
   assert.equal(noBase.code, 2);
   assert.match(noBase.stderr, /--baseline/);
