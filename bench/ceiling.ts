@@ -47,6 +47,8 @@ const spec: CommandSpec = {
       doc: "extra serve arguments for the emulator of arms (a') and (c); the default 256-block dataset keeps pages hot in the page cache and CPU caches, as the raw server's one page is (try --relations 6000 for a 47 MiB working set)",
       default: '--relations 256',
     },
+    { name: 'raw-pages', type: 'int', doc: 'experiment: the raw server answers with this many distinct page images, round-robin', default: 1, min: 1, max: 100000 },
+    { name: 'raw-split', type: 'bool', doc: 'experiment: the raw server writes header and page as two iovecs, as the emulator does', default: false },
     { name: 'cpu-prof', type: 'bool', doc: 'run the pagestream arm (client and emulator) and the raw-emulator client with node --cpu-prof into results/prof/', default: false },
     { name: 'out', type: 'string', doc: 'result file', default: 'results/bench-ceiling.json', arg: '<file.json>' },
   ],
@@ -92,7 +94,7 @@ async function main(): Promise<number> {
   const extrasOf: Record<string, Array<Record<string, unknown>>> = {};
   const unavailable: Record<string, string> = {};
   if (wanted.includes('raw')) {
-    arms.push(childArm({ name: 'raw', label: '(a) raw pair', server: forkedServer('raw', './raw-server.js'), clientScript: './raw-client.js', params, timeoutS }));
+    arms.push(childArm({ name: 'raw', label: '(a) raw pair', server: forkedServer('raw', './raw-server.js', [], [JSON.stringify({ pages: v['raw-pages'], split: v['raw-split'] })]), clientScript: './raw-client.js', params, timeoutS }));
   }
   const emulatorArgs = String(v['emulator-args']).split(/\s+/).filter(Boolean);
   if (wanted.includes('raw-emulator')) {
@@ -205,7 +207,7 @@ async function main(): Promise<number> {
     cpus: os.cpus().length,
     cpuModel: os.cpus()[0]?.model ?? 'unknown',
     loadAverage: os.loadavg(),
-    config: { connections, pipeline, rounds, durationS, warmupS, arms: wanted },
+    config: { connections, pipeline, rounds, durationS, warmupS, arms: wanted, emulatorArgs, rawPages: v['raw-pages'] as number, rawSplit: v['raw-split'] as boolean },
     arms: summaries,
     ...(Object.keys(unavailable).length ? { unavailable } : {}),
     ratios,

@@ -86,13 +86,13 @@ export interface ServerSide {
 }
 
 /** A server child script of this directory that answers IPC marks (ipc.ts serveMarks). */
-export function forkedServer(name: string, script: string, execArgv: string[] = []): ServerSide {
+export function forkedServer(name: string, script: string, execArgv: string[] = [], args: string[] = []): ServerSide {
   let server: ChildProcess | undefined;
   let markId = 0;
   const pending = new Map<number, (m: Mark) => void>();
   return {
     async start() {
-      server = fork(here(script), [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv });
+      server = fork(here(script), args, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv });
       const port = await new Promise<number>((resolve, reject) => {
         const t = setTimeout(() => reject(new Error(`${name}: server did not start within 10 s`)), 10_000);
         server!.on('message', (m: ServerToParent) => {
