@@ -16,8 +16,17 @@ export interface FaultMatrix {
   kinds: string[];
   variants: string[];
   cell(kind: string, variant: string): FaultCell | undefined;
+  /** True when the cell's `undetected` was inferred rather than counted by the oracle. */
+  inferred(kind: string, variant: string): boolean;
   seed?: number;
+  ratePerFault?: number;
+  /** Clean runs (nothing injected): variant -> figures, as written by `faults`. */
+  clean: Array<{ variant: string; figures: Record<string, number> }>;
+  notes: string[];
 }
+
+/** Column order: the plain variants, each followed by its checksum-verifying form. */
+const VARIANT_ORDER = ['v2', 'v2+checksum', 'v3', 'v3+checksum', 'v3-noverify'];
 
 function num(v: unknown): number {
   return typeof v === 'number' && Number.isFinite(v) ? v : 0;
@@ -36,16 +45,32 @@ export function readFaultMatrix(faults: unknown): FaultMatrix | undefined {
     if (typeof row !== 'object' || row === null) return undefined;
     for (const v of Object.keys(row)) if (!variants.includes(v)) variants.push(v);
   }
-  const order = ['v2', 'v3', 'v3-noverify'];
-  variants.sort((a, b) => (order.indexOf(a) + 1 || 99) - (order.indexOf(b) + 1 || 99));
+  variants.sort((a, b) => (VARIANT_ORDER.indexOf(a) + 1 || 99) - (VARIANT_ORDER.indexOf(b) + 1 || 99));
+  const rawCell = (kind: string, variant: string): Record<string, unknown> | undefined => {
+    const c = (matrix[kind] as Record<string, unknown> | undefined)?.[variant];
+    return typeof c === 'object' && c !== null ? (c as Record<string, unknown>) : undefined;
+  };
+  const clean: FaultMatrix['clean'] = [];
+  if (typeof f.clean === 'object' && f.clean !== null) {
+    const entries = Object.entries(f.clean as Record<string, unknown>).sort(([a], [b]) => (VARIANT_ORDER.indexOf(a) + 1 || 99) - (VARIANT_ORDER.indexOf(b) + 1 || 99));
+    for (const [variant, c] of entries) {
+      if (typeof c !== 'object' || c === null) continue;
+      const figures: Record<string, number> = {};
+      for (const [k, v] of Object.entries(c)) if (typeof v === 'number' && Number.isFinite(v)) figures[k] = v;
+      clean.push({ variant, figures });
+    }
+  }
   return {
     kinds,
     variants,
     seed: typeof f.seed === 'number' ? f.seed : undefined,
+    ratePerFault: typeof f.ratePerFault === 'number' ? f.ratePerFault : undefined,
+    clean,
+    notes: Array.isArray(f.notes) ? f.notes.filter((n): n is string => typeof n === 'string') : [],
+    inferred: (kind, variant) => rawCell(kind, variant)?.undetectedBasis === 'inferred',
     cell(kind, variant) {
-      const c = (matrix[kind] as Record<string, unknown> | undefined)?.[variant];
-      if (typeof c !== 'object' || c === null) return undefined;
-      const o = c as Record<string, unknown>;
+      const o = rawCell(kind, variant);
+      if (!o) return undefined;
       return { injected: num(o.injected), detected: num(o.detected), undetected: num(o.undetected), falsePositives: num(o.falsePositives) };
     },
   };

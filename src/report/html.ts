@@ -210,7 +210,9 @@ function faultSection(r: PagestreamResult): string {
   if (r.faults === undefined) return '';
   const m = readFaultMatrix(r.faults);
   if (!m) return `<h2 id="faults">Fault study</h2><pre>${esc(JSON.stringify(scrub(r.faults), null, 2))}</pre>`;
-  const head = ['fault kind', ...m.variants.map((v) => (v === 'v2' || v === 'v3' || v === 'v3-noverify' ? swatch(v) : esc(v)))];
+  const isVariant = (v: string): v is VariantName => v === 'v2' || v === 'v3' || v === 'v3-noverify';
+  const head = ['fault kind', ...m.variants.map((v) => (isVariant(v) ? swatch(v) : esc(v)))];
+  let anyInferred = false;
   const rows = m.kinds.map((k) => [
     `<code>${esc(k)}</code>`,
     ...m.variants.map((v) => {
@@ -219,10 +221,32 @@ function faultSection(r: PagestreamResult): string {
       const rate = detectionRate(c);
       const cls = c.undetected > 0 ? 'bad' : rate === 1 ? 'good' : '';
       const main = rate === undefined ? 'none injected' : `${(rate * 100).toFixed(rate === 1 || rate === 0 ? 0 : 1)}% detected`;
-      return `<span class="${cls}">${main}</span><br><span class="muted">${fmtInt(c.injected)} inj · ${fmtInt(c.detected)} det · ${fmtInt(c.undetected)} undet · ${fmtInt(c.falsePositives)} FP</span>`;
+      const inf = m.inferred(k, v);
+      anyInferred ||= inf;
+      return `<span class="${cls}">${main}</span><br><span class="muted">${fmtInt(c.injected)} inj · ${fmtInt(c.detected)} det · ${fmtInt(c.undetected)}${inf ? '†' : ''} undet · ${fmtInt(c.falsePositives)} FP</span>`;
     }),
   ]);
-  return `<h2 id="faults">Fault study</h2><p class="sub">Each mismatch kind injected by the emulator (ground truth${m.seed !== undefined ? `, seed ${m.seed}` : ''}), and what each protocol variant caught. Undetected = a wrong response accepted as correct (checked against the page's identity stamp); FP = a correct response flagged.</p>${table(head, rows)}`;
+  const parts = [
+    `<h2 id="faults">Fault study</h2><p class="sub">Each mismatch kind injected by the emulator (ground truth${m.seed !== undefined ? `, seed ${m.seed}` : ''}${m.ratePerFault !== undefined ? `, rate ${m.ratePerFault} per response` : ''}), and what each protocol variant caught. Undetected = wrong pages accepted as correct (checked against each page's identity stamp); FP = detections nothing injected explains.</p>`,
+    table(head, rows),
+  ];
+  if (anyInferred) parts.push('<p class="muted">† inferred, not counted by the oracle (see the notes).</p>');
+  if (m.clean.length) {
+    const f = (x: Record<string, number>, k: string, fmt: (n: number) => string): string => (x[k] === undefined ? '–' : fmt(x[k]!));
+    parts.push(
+      '<h3>Clean runs (nothing injected): what verification costs</h3>',
+      table(
+        ['variant', 'responses', 'throughput', 'vs v2', 'CPU / response', 'vs v2', 'p50', 'p99', 'bytes / response', 'false positives', 'undetected'],
+        m.clean.map(({ variant, figures: x }) => [
+          esc(variant), f(x, 'responses', fmtInt), f(x, 'throughputRps', (n) => `${fmtInt(n)}/s`), f(x, 'throughputVsV2', fmtRatio), f(x, 'cpuPerResponseUs', (n) => `${fmtNum(n, 2)} µs`),
+          f(x, 'cpuPerResponseVsV2', fmtRatio), f(x, 'p50Us', fmtUs), f(x, 'p99Us', fmtUs), f(x, 'responseFrameBytes', (n) => `${fmtNum(n, 1)} B`),
+          f(x, 'falsePositives', (n) => (n ? `<span class="bad">${fmtInt(n)}</span>` : '0')), f(x, 'undetected', (n) => (n ? `<span class="bad">${fmtInt(n)}</span>` : '0')),
+        ]),
+      ),
+    );
+  }
+  if (m.notes.length) parts.push(`<ul class="notes">${m.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>`);
+  return parts.join('');
 }
 
 function configSection(r: PagestreamResult): string {

@@ -83,6 +83,7 @@ export function renderMarkdown(result: PagestreamResult): string {
     const m = readFaultMatrix(r.faults);
     if (!m) out.push('```json', JSON.stringify(scrub(r.faults), null, 2), '```');
     else {
+      let anyInferred = false;
       out.push(
         mdTable(
           ['fault kind', ...m.variants.map((v) => `${v}: detected / injected (undetected, FP)`)],
@@ -92,11 +93,26 @@ export function renderMarkdown(result: PagestreamResult): string {
               const c = m.cell(k, v);
               if (!c) return '–';
               const rate = detectionRate(c);
-              return `${fmtInt(c.detected)} / ${fmtInt(c.injected)}${rate !== undefined ? ` = ${(rate * 100).toFixed(rate === 0 || rate === 1 ? 0 : 1)}%` : ''} (${fmtInt(c.undetected)}, ${fmtInt(c.falsePositives)})`;
+              const inf = m.inferred(k, v);
+              anyInferred ||= inf;
+              return `${fmtInt(c.detected)} / ${fmtInt(c.injected)}${rate !== undefined ? ` = ${(rate * 100).toFixed(rate === 0 || rate === 1 ? 0 : 1)}%` : ''} (${fmtInt(c.undetected)}${inf ? '†' : ''}, ${fmtInt(c.falsePositives)})`;
             }),
           ]),
         ),
       );
+      if (anyInferred) out.push('', '† undetected inferred, not counted by the oracle.');
+      if (m.clean.length) {
+        const f = (x: Record<string, number>, k: string, fmt: (n: number) => string): string => (x[k] === undefined ? '–' : fmt(x[k]!));
+        out.push('', 'Clean runs (nothing injected):', '');
+        out.push(
+          mdTable(
+            ['variant', 'throughput', 'vs v2', 'CPU/resp', 'vs v2', 'p99', 'false positives', 'undetected'],
+            m.clean.map(({ variant, figures: x }) => [variant, f(x, 'throughputRps', (n) => `${fmtInt(n)}/s`), f(x, 'throughputVsV2', fmtRatio), f(x, 'cpuPerResponseUs', (n) => `${fmtNum(n, 2)} µs`),
+              f(x, 'cpuPerResponseVsV2', fmtRatio), f(x, 'p99Us', fmtUs), f(x, 'falsePositives', fmtInt), f(x, 'undetected', fmtInt)]),
+          ),
+        );
+      }
+      if (m.notes.length) out.push('', ...m.notes.map((n) => `- ${n.replace(/[\r\n]+/g, ' ')}`));
     }
   }
   out.push('', '### Configuration', '');

@@ -34,7 +34,13 @@ test('Markdown: tables only, no HTML, one row per variant with the figures of th
   assert.deepEqual(err.map((x) => x.slice(1, 3)), [['mismatch', 'blkno'], ['mismatch', 'request_lsn'], ['error', 'pagestream: Not found']]);
   const faults = tableRows(md, 'fault kind');
   assert.equal(faults.length, 9);
-  assert.equal(faults.find((x) => x[0] === 'corrupt')![2], '0 / 100 = 0% (100, 0)');
+  assert.match(md, /\| fault kind \| v2: detected \/ injected \(undetected, FP\) \| v2\+checksum: .* \| v3: .* \| v3\+checksum: .* \|/, 'columns in variant order');
+  const corrupt = faults.find((x) => x[0] === 'corrupt')!;
+  assert.equal(corrupt[3], '0 / 100 = 0% (100†, 0)', 'v3 without checksum misses corrupt pages (inferred count marked)');
+  assert.equal(corrupt[4], '100 / 100 = 100% (0†, 0)', 'the checksum catches them');
+  assert.equal(faults.find((x) => x[0] === 'drop')![1], '0 / 100 = 0% (1,700, 0)', 'V2 accepts every shifted page after a drop');
+  assert.equal(tableRows(md, 'variant | throughput | vs v2').length, 4, 'clean runs table');
+  assert.match(md, /^- corrupt: undetected inferred/m, 'the study\'s notes');
   assert.match(md, /^> \*\*Warning:\*\* the load generator, not the server, limited/m);
 });
 

@@ -155,15 +155,27 @@ export function makeResult(opts: FixtureOptions = {}): PagestreamResult {
   return res;
 }
 
+/** Shaped like `faults` writes it (src/faults/matrix.ts FaultStudy): matrix[kind][variant], clean runs, notes. */
 export function faultFixture(): unknown {
   const kinds = ['drop', 'swap', 'stale', 'wrong-block', 'wrong-rel', 'wrong-lsn', 'corrupt', 'error', 'close'];
-  const matrix: Record<string, Record<string, { injected: number; detected: number; undetected: number; falsePositives: number }>> = {};
+  const variants = ['v2', 'v2+checksum', 'v3', 'v3+checksum'];
+  const visibleToAll = new Set(['error', 'close']);
+  const matrix: Record<string, Record<string, Record<string, unknown>>> = {};
   for (const k of kinds) {
-    matrix[k] = {
-      v2: { injected: 100, detected: k === 'error' || k === 'close' || k === 'drop' ? 100 : k === 'corrupt' ? 0 : 0, undetected: k === 'error' || k === 'close' || k === 'drop' ? 0 : 100, falsePositives: 0 },
-      v3: { injected: 100, detected: k === 'corrupt' ? 0 : 100, undetected: k === 'corrupt' ? 100 : 0, falsePositives: 0 },
-      'v3-noverify': { injected: 100, detected: k === 'error' || k === 'close' || k === 'drop' ? 100 : 0, undetected: k === 'error' || k === 'close' || k === 'drop' ? 0 : 100, falsePositives: 0 },
-    };
+    matrix[k] = {};
+    for (const v of variants) {
+      const checksum = v.endsWith('+checksum');
+      const v3 = v.startsWith('v3');
+      const caught = visibleToAll.has(k) || (v3 && k !== 'corrupt') || (checksum && (k === 'corrupt' || k === 'wrong-block' || k === 'wrong-rel'));
+      matrix[k]![v] = {
+        injected: 100, detected: caught ? 100 : 0, undetected: caught ? 0 : k === 'drop' || k === 'stale' ? 1700 : 100, falsePositives: 0,
+        undetectedBasis: k === 'corrupt' ? 'inferred' : 'oracle', responses: 250000, throughputRps: 40000,
+      };
+    }
   }
-  return { seed: 7, matrix };
+  const clean: Record<string, Record<string, number>> = {};
+  variants.forEach((v, i) => {
+    clean[v] = { responses: 400000, throughputRps: 50000 - i * 600, cpuPerResponseUs: 9.5 + i * 0.4, p50Us: 180, p99Us: 420 + i * 5, responseFrameBytes: v.startsWith('v3') ? 8255 : 8214, falsePositives: 0, undetected: 0, throughputVsV2: 1 - i * 0.012, cpuPerResponseVsV2: 1 + i * 0.042 };
+  });
+  return { ratePerFault: 0.001, durationS: 2, connections: 4, pipeline: 32, onMismatch: 'reconnect', seed: 7, kinds, variants, matrix, clean, emulatorFaults: {}, notes: ['corrupt: undetected inferred from injected minus detected (the oracle reads the stamp, which corrupt leaves intact)'] };
 }
