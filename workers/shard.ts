@@ -8,7 +8,7 @@ import { performance, PerformanceObserver } from 'node:perf_hooks';
 import type { EventLoopUtilization } from 'node:perf_hooks';
 import { PageStreamConnection } from '../src/client/connection.js';
 import {
-  ABORT, L_CONNECTED, L_ERRORS, L_KIB_RECEIVED, L_MISMATCHES, L_P99_US, L_RESPONSES, liveIndex, PHASE, PHASE_MEASURE, PHASE_STOP, READY,
+  ABORT, L_CONNECTED, L_ERRORS, L_KIB_RECEIVED, L_MISMATCHES, L_P99_US, L_RESPONSES, liveIndex, PHASE, PHASE_CONNECT, PHASE_MEASURE, PHASE_STOP, READY,
 } from '../src/client/control.js';
 import { BlockChooser, makeKeySpace } from '../src/client/keys.js';
 import { ReadArena } from '../src/client/stream-reader.js';
@@ -74,6 +74,7 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
   let lastTimeoutCheck = 0;
   let lastPublish = 0;
   let lastP99 = 0;
+  let streaming = false;
   const openLoop = task.ratePerConnection > 0;
   const live = (slot: number): number => liveIndex(task.worker, slot);
 
@@ -103,6 +104,10 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
           conns[started++]!.connect();
           inHandshake++;
         }
+      }
+      if (phase !== PHASE_CONNECT && !streaming) {
+        streaming = true;
+        for (const c of conns) c.startIfWaiting();
       }
       if (openLoop || now - lastTimeoutCheck >= TIMEOUT_CHECK_MS) {
         lastTimeoutCheck = now;

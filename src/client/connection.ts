@@ -20,7 +20,7 @@ import {
   encodeStartupMessage, Msg,
 } from '../protocol/libpq.js';
 import { pagestreamCommand } from '../protocol/pagestream.js';
-import { ABORT, PHASE, PHASE_MEASURE } from './control.js';
+import { ABORT, PHASE, PHASE_CONNECT, PHASE_MEASURE } from './control.js';
 import { PageStreamCore, MODE_V2, ON_MISMATCH_ABORT } from './stream-core.js';
 import type { CoreOwner, StreamSpec } from './stream-core.js';
 import type { BlockChooser } from './keys.js';
@@ -66,6 +66,8 @@ export class PageStreamConnection implements FrameHandler, CoreOwner {
   private socket: net.Socket | null = null;
   private state = ST_IDLE;
   private everReady = false;
+  /** In the stream but not yet sending (the round is still connecting). */
+  private waiting = false;
   private startedOnce = false;
   private backoffMs = BACKOFF_MIN_MS;
   private reconnectTimer: NodeJS.Timeout | null = null;
@@ -204,19 +206,36 @@ export class PageStreamConnection implements FrameHandler, CoreOwner {
     }
   }
 
-  /** In the page stream: reset the ring and fill the pipeline. */
+  /**
+   * In the page stream: reset the ring and fill the pipeline. While the round
+   * is still connecting, wait (startIfWaiting) — otherwise the first
+   * connections' page traffic would slow the handshakes of the rest, and the
+   * load would start before every connection exists.
+   */
   enterStream(): void {
     this.state = ST_STREAM;
     this.backoffMs = BACKOFF_MIN_MS;
+    this.lastProgress = performance.now();
+    if (Atomics.load(this.control, PHASE) === PHASE_CONNECT) this.waiting = true;
+    else this.startStream();
+    if (!this.everReady) {
+      this.everReady = true;
+      this.hooks.onFirstReady();
+    }
+  }
+
+  /** Start the stream of a connection that connected during the connect phase. */
+  startIfWaiting(): void {
+    if (this.waiting && this.state === ST_STREAM) this.startStream();
+  }
+
+  private startStream(): void {
+    this.waiting = false;
     const now = performance.now();
     this.lastProgress = now;
     this.core.measuring = Atomics.load(this.control, PHASE) === PHASE_MEASURE;
     this.core.start(now, !this.startedOnce);
     this.startedOnce = true;
-    if (!this.everReady) {
-      this.everReady = true;
-      this.hooks.onFirstReady();
-    }
   }
 
   // ---- CoreOwner
@@ -270,6 +289,7 @@ export class PageStreamConnection implements FrameHandler, CoreOwner {
   drop(backoff: boolean): void {
     if (this.state === ST_CLOSED) return;
     this.core.stop();
+    this.waiting = false;
     const s = this.socket;
     this.socket = null;
     s?.destroy();
