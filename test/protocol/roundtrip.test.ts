@@ -217,18 +217,35 @@ test('FrameReader delivers the same frames under random chunking', () => {
       }));
       const cuts = [...new Set(cutsRaw.map((c) => c % (wire.length + 1)))].sort((a, b) => a - b);
       const got: Array<{ type: number; body: Uint8Array }> = [];
-      const r = new FrameReader({ onFrame: (type, buf, off, len) => got.push({ type, body: new Uint8Array(buf.subarray(off, off + len)) }) }, { initialPending: 8 });
+      const inPlace: boolean[] = [];
+      let current: Buffer | null = null;
+      const r = new FrameReader({
+        onFrame: (type, buf, off, len) => {
+          got.push({ type, body: new Uint8Array(buf.subarray(off, off + len)) });
+          inPlace.push(buf === current);
+        },
+      }, { initialPending: 8 });
       let prev = 0;
       for (const c of [...cuts, wire.length]) {
         // Each read lands in a fresh buffer at a random-ish offset, like a socket's.
         const chunk = Buffer.alloc(c - prev + 4);
         wire.copy(chunk, 2, prev, c);
+        current = chunk;
         r.push(chunk, 2, 2 + c - prev);
         prev = c;
       }
       assert.equal(r.buffered, 0);
       assert.equal(r.position, wire.length);
       assert.deepEqual(got, fs.map((f) => ({ type: f.type, body: f.body })));
+      // Zero copy: a frame is delivered from the chunk itself exactly when no cut falls inside it.
+      let start = 0;
+      const expectInPlace = fs.map((f) => {
+        const end = start + 5 + f.body.length;
+        const whole = !cuts.some((c) => c > start && c < end);
+        start = end;
+        return whole;
+      });
+      assert.deepEqual(inPlace, expectInPlace);
     },
   ), { numRuns: 200 });
 });
