@@ -123,6 +123,7 @@ export class Connection implements FrameHandler {
 
   // ---- output
   private hdrArena!: Buffer;
+  private hdrView!: DataView;
   private hdrViews!: Buffer[];
   private hdrNext = 0;
   private readonly pinned = new Int32Array(PIN_CAP);
@@ -134,6 +135,11 @@ export class Connection implements FrameHandler {
   private timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   private pumping = false;
   private staleChecked = false;
+  private memoSpc = -1;
+  private memoDb = -1;
+  private memoRel = -1;
+  private memoFork = -1;
+  private memoR = -1;
   private closing = false;
   private readonly onTimerBound: () => void;
   private readonly onDrainBound: () => void;
@@ -327,6 +333,7 @@ export class Connection implements FrameHandler {
     this.status = new Uint8Array(RING);
     // GetPage response headers, constant parts written once: 'd' | len | tag 102.
     this.hdrArena = Buffer.alloc(HDR_SLOTS * HDR_STRIDE);
+    this.hdrView = new DataView(this.hdrArena.buffer, this.hdrArena.byteOffset, this.hdrArena.length);
     this.hdrViews = new Array<Buffer>(HDR_SLOTS);
     const hlen = this.version === 3 ? 47 : 6;
     const frameLen = this.version === 3 ? 4 + 8234 : 4 + 8193;
@@ -562,31 +569,31 @@ export class Connection implements FrameHandler {
     return slot;
   }
 
-  /** Write a GetPage response header (V3: 47 bytes, V2: 6) for ring entry i at b[o]. */
-  private putHeader(b: Buffer, o: number, i: number, spc: number, db: number, reln: number, fork: number, blk: number, lsnXor: number): void {
-    // Byte stores, not writeUInt32BE: this runs once per response and the
-    // bounds-checked helpers cost more than the stores themselves.
-    b[o] = 0x64; // 'd'
-    b[o + 1] = 0;
-    b[o + 2] = 0;
-    b[o + 5] = 102;
+  /**
+   * Write a GetPage response header (V3: 47 bytes, V2: 6) for ring entry i at
+   * offset o of the buffer `dv` views (DataView stores: big-endian u32 in one
+   * call each, cheaper than byte arithmetic or the bounds-checked Buffer helpers).
+   */
+  private putHeader(dv: DataView, o: number, i: number, spc: number, db: number, reln: number, fork: number, blk: number, lsnXor: number): void {
     if (this.version === 3) {
-      b[o + 3] = 0x20; // len = 4 + 8234 = 0x0000202e
-      b[o + 4] = 0x2e;
-      put32(b, o + 6, this.reqidHi[i]!);
-      put32(b, o + 10, this.reqidLo[i]!);
-      put32(b, o + 14, this.lsnHi[i]!);
-      put32(b, o + 18, this.lsnLo[i]! ^ lsnXor);
-      put32(b, o + 22, this.nmsHi[i]!);
-      put32(b, o + 26, this.nmsLo[i]!);
-      put32(b, o + 30, spc);
-      put32(b, o + 34, db);
-      put32(b, o + 38, reln);
-      b[o + 42] = fork;
-      put32(b, o + 43, blk);
+      dv.setUint8(o, 0x64); // 'd'
+      dv.setUint32(o + 1, 4 + 8234);
+      dv.setUint8(o + 5, 102);
+      dv.setUint32(o + 6, this.reqidHi[i]!);
+      dv.setUint32(o + 10, this.reqidLo[i]!);
+      dv.setUint32(o + 14, this.lsnHi[i]!);
+      dv.setUint32(o + 18, (this.lsnLo[i]! ^ lsnXor) >>> 0);
+      dv.setUint32(o + 22, this.nmsHi[i]!);
+      dv.setUint32(o + 26, this.nmsLo[i]!);
+      dv.setUint32(o + 30, spc);
+      dv.setUint32(o + 34, db);
+      dv.setUint32(o + 38, reln);
+      dv.setUint8(o + 42, fork);
+      dv.setUint32(o + 43, blk);
     } else {
-      b[o + 3] = 0x20; // len = 4 + 8193 = 0x00002005
-      b[o + 4] = 0x05;
+      dv.setUint8(o, 0x64);
+      dv.setUint32(o + 1, 4 + 8193);
+      dv.setUint8(o + 5, 102);
     }
   }
 
@@ -621,7 +628,17 @@ export class Connection implements FrameHandler {
     let reln = this.rel[i]!;
     const fork = this.fork[i]!;
     let blk = this.blk[i]!;
-    let r = ds.find(this.tl, spc, db, reln, fork);
+    // One-entry memo: consecutive requests usually read the same relation.
+    let r: number;
+    if (reln === this.memoRel && db === this.memoDb && spc === this.memoSpc && fork === this.memoFork) r = this.memoR;
+    else {
+      r = ds.find(this.tl, spc, db, reln, fork);
+      this.memoSpc = spc;
+      this.memoDb = db;
+      this.memoRel = reln;
+      this.memoFork = fork;
+      this.memoR = r;
+    }
     if (r < 0 && fork === 0) {
       // Missing main fork: get_rel_size fails (a missing fsm/vm fork has size 0).
       this.emitError(i, 'Read error');
@@ -696,7 +713,7 @@ export class Connection implements FrameHandler {
     const v3 = this.version === 3;
     if (slot >= 0 && cache.pins[slot] === 0) {
       // Fast path: header written in place in front of the cached page; one chunk, no copy.
-      this.putHeader(cache.buf, slot * SLOT_STRIDE + (v3 ? V3_HDR_IN_SLOT : V2_HDR_IN_SLOT), i, spc, db, reln, fork, blk, lsnXor);
+      this.putHeader(cache.view, slot * SLOT_STRIDE + (v3 ? V3_HDR_IN_SLOT : V2_HDR_IN_SLOT), i, spc, db, reln, fork, blk, lsnXor);
       cache.pins[slot]++;
       this.pinned[this.pinnedN++] = slot;
       sock.write(cache.frameView(slot, v3));
@@ -704,7 +721,7 @@ export class Connection implements FrameHandler {
       // The slot's header area may be queued in a socket: header from our arena, then the page.
       const h = this.hdrNext;
       this.hdrNext = (h + 1) & (HDR_SLOTS - 1);
-      this.putHeader(this.hdrArena, h * HDR_STRIDE, i, spc, db, reln, fork, blk, lsnXor);
+      this.putHeader(this.hdrView, h * HDR_STRIDE, i, spc, db, reln, fork, blk, lsnXor);
       if (slot >= 0) {
         cache.pins[slot]++;
         this.pinned[this.pinnedN++] = slot;
@@ -930,13 +947,6 @@ export class Connection implements FrameHandler {
     this.core.metrics.c[M_CONN_ACTIVE]--;
     this.onClosed(this);
   }
-}
-
-function put32(b: Buffer, o: number, v: number): void {
-  b[o] = v >>> 24;
-  b[o + 1] = v >>> 16;
-  b[o + 2] = v >>> 8;
-  b[o + 3] = v;
 }
 
 function get32(b: Buffer, o: number): number {

@@ -35,6 +35,8 @@ export class PageCache {
   private readonly mask: number;
   private readonly relBase: Float64Array;
   readonly buf: Buffer;
+  /** DataView over `buf`, for header stores. */
+  readonly view: DataView;
   /** Per-slot views, created on first fill: frame (V3 or V2) and page. */
   private readonly v3Views: Array<Buffer | undefined>;
   private readonly v2Views: Array<Buffer | undefined>;
@@ -68,6 +70,7 @@ export class PageCache {
     }
     // Untouched memory stays virtual: RSS grows only with pages actually built.
     this.buf = Buffer.allocUnsafeSlow(this.slots * SLOT_STRIDE);
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
     this.v3Views = new Array<Buffer | undefined>(this.slots);
     this.v2Views = new Array<Buffer | undefined>(this.slots);
     this.tagRel = new Int32Array(this.slots).fill(EMPTY_TAG);

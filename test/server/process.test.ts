@@ -45,14 +45,26 @@ test('startEmulatorProcess rejects with the reason when serve cannot start', asy
 
 function serve(args: string[]): Promise<{ child: ReturnType<typeof spawn>; ready: Record<string, unknown> }> {
   const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--mgmt-port', '0', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (s: string) => (err += s));
   return new Promise((resolve, reject) => {
+    let out = '';
     child.stdout!.setEncoding('utf8');
-    child.stdout!.once('data', (s: string) => resolve({ child, ready: JSON.parse(s.split('\n')[0]!) }));
-    child.once('exit', (code) => reject(new Error(`exited ${code}`)));
+    const onData = (s: string): void => {
+      out += s;
+      const nl = out.indexOf('\n');
+      if (nl < 0) return;
+      child.stdout!.off('data', onData);
+      resolve({ child, ready: JSON.parse(out.slice(0, nl)) });
+    };
+    child.stdout!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`exited ${code}: ${err}`)));
   });
 }
 
-const exitOf = (child: ReturnType<typeof spawn>): Promise<number | null> => new Promise((r) => child.once('exit', (code) => r(code)));
+const exitOf = (child: ReturnType<typeof spawn>): Promise<number | string | null> =>
+  new Promise((r) => child.once('exit', (code, sig) => r(code ?? sig)));
 
 test('serve: one readiness line on stdout; SIGTERM and SIGINT shut it down with exit 0', async () => {
   for (const sig of ['SIGTERM', 'SIGINT'] as const) {

@@ -52,8 +52,8 @@ const command: Command = {
   async run(args: ParsedArgs): Promise<number> {
     const emu = new PageserverEmulator(toOptions(args));
     const addr = await emu.listen();
-    process.stdout.write(JSON.stringify({ event: 'ready', host: addr.host, port: addr.port, mgmtPort: addr.mgmtPort, pid: process.pid }) + '\n');
-    await new Promise<void>((resolve) => {
+    // Handlers first, readiness second: whoever reads the line may signal at once.
+    const stopped = new Promise<void>((resolve) => {
       const done = (): void => resolve();
       process.once('SIGTERM', done);
       process.once('SIGINT', done);
@@ -64,6 +64,8 @@ const command: Command = {
         process.stdin.resume();
       }
     });
+    process.stdout.write(JSON.stringify({ event: 'ready', host: addr.host, port: addr.port, mgmtPort: addr.mgmtPort, pid: process.pid }) + '\n');
+    await stopped;
     await emu.close();
     process.stdin.destroy();
     return EXIT_OK;
