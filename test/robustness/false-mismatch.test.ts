@@ -1,0 +1,40 @@
+/**
+ * No false mismatches: a clean run (nothing injected) with many connections
+ * against the embedded emulator must flag no response. With
+ * --on-mismatch count a single out-of-step stream shows up as thousands of
+ * mismatches, so the check is sensitive.
+ *
+ * Known failure (reported): intermittently, about one run in four on this
+ * 2-core machine, `run --connections 50 --on-mismatch count` reports most
+ * responses as reqid mismatches (e.g. 242,342 of 332,748), and with
+ * --on-mismatch reconnect one mismatch and one reconnect on ~26 of the 50
+ * connections. An independent pipelined client at 50 × 32 against the same
+ * emulator process saw 0 mismatches in 1.4 M responses, which points at the
+ * load generator (a stream started twice, or its ring/arena), not the emulator.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { runCli, hasStackTrace } from './helpers/cli.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'psb-clean-'));
+process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+
+test('clean run, 50 connections × 32 in flight, on-mismatch count: zero mismatches, zero wrong pages', {
+  timeout: 60_000,
+  todo: 'run: intermittent false reqid mismatches at 50 connections (see the file comment)',
+}, async () => {
+  for (let i = 0; i < 2; i++) {
+    const out = path.join(dir, `clean-${i}.json`);
+    const r = await runCli(['run', '--protocol', 'v3', '--connections', '50', '--pipeline', '32', '--workers', '1', '--duration', '2', '--warmup', '0', '--rounds', '1',
+      '--on-mismatch', 'count', '--oracle', '--json', '--quiet', '--out', out], { timeoutMs: 50_000 });
+    assert.ok(!hasStackTrace(r.stderr), r.stderr);
+    const v = JSON.parse(r.stdout).variants.v3;
+    assert.ok(v.responses > 0);
+    assert.equal(v.mismatches, 0, `run ${i}: ${v.mismatches} of ${v.responses} responses flagged in a clean run: ${JSON.stringify(v.mismatchesByField)}`);
+    assert.equal(v.undetected, 0);
+    assert.equal(r.code, 0);
+  }
+});
