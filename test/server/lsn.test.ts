@@ -130,6 +130,28 @@ test('service model: pipelined requests share a batch; responses wait out the se
   }
 });
 
+test('service model: --max-batch 1 with one server per connection serves pipelined requests one at a time', async () => {
+  const emu = new PageserverEmulator({ latency: { kind: 'fixed', us: 40_000 }, maxBatch: 1, concurrencyPerConnection: 1, log: () => {} });
+  const { port } = await emu.listen();
+  try {
+    const c = await openStream(port, 3, T, TL);
+    const frames = [];
+    for (let k = 0; k < 4; k++) frames.push(getPageFrame(3, { reqid: [0, k], lsn: LSN_MAX, nms: [0, 0x100] }, REL, k));
+    const t0 = performance.now();
+    c.send(Buffer.concat(frames));
+    const at: number[] = [];
+    for (let k = 0; k < 4; k++) {
+      assert.equal((await readResp(c)).reqid, k);
+      at.push(performance.now() - t0);
+    }
+    // The k-th response cannot leave before k+1 service times have passed.
+    at.forEach((t, k) => assert.ok(t >= 40 * (k + 1) - 5, `response ${k} after ${t} ms`));
+    c.close();
+  } finally {
+    await emu.close();
+  }
+});
+
 test('option parsers: latency models and fault lists, with errors naming the option', () => {
   assert.deepEqual(parseLatency('200us'), { kind: 'fixed', us: 200 });
   assert.deepEqual(parseLatency('lognormal:p50=150us,p99=2ms'), { kind: 'lognormal', p50Us: 150, p99Us: 2000 });
