@@ -77,6 +77,8 @@ const HDR_SLOTS = 1024;
 const HDR_STRIDE = 48;
 const PIN_CAP = 8192;
 const TWO32 = 4294967296;
+/** Cache key of a synthetic page's newest version (no real LSN has hi = lo = 0xFFFFFFFF). */
+const NATURAL = 0xffffffff;
 const EMPTY = Buffer.alloc(0);
 
 const QUERY_ERROR_CODE = 'XX000'; // postgres_backend maps QueryError::Other to internal_error
@@ -544,18 +546,25 @@ export class Connection implements FrameHandler {
     const core = this.core;
     const ds = core.ds;
     const cache = core.cache;
-    let lsn = 0;
-    if (!ds.pgdata) {
+    // Key of the page version. At or after the timeline's initial LSN every
+    // synthetic page is its "natural" version (pd_lsn = its fixed LSN), keyed
+    // NATURAL without computing anything; only reads further back key by LSN.
+    let hi = NATURAL;
+    let lo = NATURAL;
+    let lsn = -1;
+    if (ds.pgdata) hi = lo = 0;
+    else if (readLsn < this.timeline!.initialLsn) {
       lsn = ds.pageLsn(r, blk);
       if (readLsn < lsn) lsn = readLsn;
+      hi = Math.floor(lsn / TWO32);
+      lo = lsn >>> 0;
     }
-    const hi = Math.floor(lsn / TWO32);
-    const lo = lsn >>> 0;
     const slot = cache.slotOf(r, blk);
     if (cache.isHit(slot, r, blk, hi, lo)) {
       cache.hits++;
       return slot;
     }
+    if (lsn < 0) lsn = ds.pgdata ? 0 : ds.pageLsn(r, blk);
     if (cache.pins[slot]! > 0) {
       // Still queued in some socket: leave it, build this one aside (rare; may allocate).
       cache.bypasses++;

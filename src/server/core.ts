@@ -80,12 +80,13 @@ export class EmulatorCore {
     if (!cache.exact) return 0;
     let n = 0;
     for (let r = 0; r < ds.relCount; r++) {
-      const tl = ds.timelines[ds.timelineOf[r]!]!;
       for (let b = 0, nb = ds.nblocks[r]!; b < nb; b++) {
         const slot = cache.slotOf(r, b);
-        const lsn = ds.pgdata ? 0 : Math.min(ds.pageLsn(r, b), tl.initialLsn);
+        // Keys as Connection.pageSlot: 0 for real pages, NATURAL (0xFFFFFFFF twice) for a synthetic page's newest version.
+        const lsn = ds.pgdata ? 0 : ds.pageLsn(r, b);
         ds.writePage(r, b, lsn, cache.buf, cache.pageOffset(slot));
-        cache.setTag(slot, r, b, Math.floor(lsn / TWO32), lsn >>> 0);
+        const key = ds.pgdata ? 0 : 0xffffffff;
+        cache.setTag(slot, r, b, key, key);
         n++;
       }
     }
