@@ -37,7 +37,7 @@ const STOP_BOUND_MS = 5000; // contract says 2 s; the bound is generous so this 
 
 describe('signals', { concurrency: 1 }, () => {
   for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
-    test(`${sig} mid-run: stops, partial result, exit ${code}, emulator child gone`, { timeout: HARD_TIMEOUT_MS + 10_000 }, async () => {
+    test(`${sig} mid-run: stops, partial result, exit ${code}, emulator child gone`, { timeout: HARD_TIMEOUT_MS + 10_000 }, async (t) => {
       const out = path.join(dir, `${sig}.json`);
       const h = spawnCli(embeddedArgs(out, 60), { timeoutMs: HARD_TIMEOUT_MS + 5000 });
       const emu = await emulatorPid(h.child.pid!);
@@ -48,6 +48,7 @@ describe('signals', { concurrency: 1 }, () => {
       const r = await h.done;
       const stopMs = Date.now() - sent;
       assert.equal(r.timedOut, false, `did not stop after ${sig}; stderr: ${r.stderr}`);
+      t.diagnostic(`stopped ${stopMs} ms after ${sig}`);
       assert.ok(stopMs < STOP_BOUND_MS, `took ${stopMs} ms to stop after ${sig}`);
       assert.equal(r.code, code, `exit code ${r.code} signal ${r.signal}; stderr: ${r.stderr}`);
       assert.ok(!hasStackTrace(r.stderr), r.stderr);
