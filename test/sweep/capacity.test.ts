@@ -48,7 +48,8 @@ test('sweep finds the emulator model\'s capacity (4 connections × one 2 ms requ
       '--quiet', '--json',
       '--out', out,
     ]);
-    assert.equal(r.code, 0, r.stderr);
+    // The JSON is printed whatever the exit code (1 = a step saw mismatches).
+    assert.ok(r.stdout.trim().startsWith('{'), `no result on stdout (exit ${r.code}): ${r.stderr}`);
     const result = JSON.parse(r.stdout) as PagestreamResult;
     const s = result.sweep as SweepSummary;
     const v3 = s.variants.v3!;
@@ -62,6 +63,10 @@ test('sweep finds the emulator model\'s capacity (4 connections × one 2 ms requ
     assert.equal(v3.clientLimited, false, v3.reasons.join('; '));
     // No step can serve more than the model allows (+3 % for window edges).
     for (const st of s.steps) assert.ok(st.variants.v3!.achievedRps <= MODEL_CAPACITY * 1.03, `step ${st.index}: ${st.variants.v3!.achievedRps}/s`);
+    // Against a fault-free emulator every response matches its request, so the sweep exits 0.
+    const mismatched = s.steps.filter((st) => st.variants.v3!.mismatches > 0).map((st) => `step ${st.index}: ${st.variants.v3!.mismatches}`);
+    assert.deepEqual(mismatched, [], 'false mismatches from the open-loop client (see docs/performance.md / the report: tick() refills a connection still waiting for the measure phase)');
+    assert.equal(r.code, 0, r.stderr);
     // The same result went to the file, with the HTML plot next to it.
     const file = JSON.parse(readFileSync(out, 'utf8')) as PagestreamResult;
     assert.equal(file.schema, 'pagestream-bench.result/v1');
