@@ -37,7 +37,8 @@ export function emulatorServer(args: string[], nodeArgs: string[] = []): Emulato
       return emu?.host ?? '127.0.0.1';
     },
     async start() {
-      emu = await startEmulatorProcess({ args: ['--quiet', ...args], nodeArgs, stderr: 'forward' });
+      // --prefill: every page built before listening, so no arm pays page generation.
+      emu = await startEmulatorProcess({ args: ['--quiet', '--prefill', ...args], nodeArgs, stderr: 'forward', readyTimeoutMs: 120_000 });
       mgmt = `http://${emu.host}:${emu.mgmtPort}`;
       return { port: emu.port, params: { tenant: DEFAULT_TENANT_ID, timeline: DEFAULT_TIMELINE_ID, mgmt } };
     },
