@@ -84,7 +84,8 @@ function garbageFailures(): Promise<Failure[]> {
       }
       if (FREE_FORM.has(o.name) || /file|path|dir/i.test(o.arg)) continue;
       cases.push({ option: o.name, argv: [`--${o.name}`, 'bogus!%', '--timeout', '1s'] });
-      if (['connections', 'pipeline', 'workers', 'duration', 'warmup', 'rounds', 'rate', 'batch', 'timeout', 'seed'].includes(o.name)) {
+      // (connections, pipeline, workers, duration: covered by the out-of-range test below)
+      if (['warmup', 'rounds', 'rate', 'batch', 'timeout', 'seed'].includes(o.name)) {
         cases.push({ option: o.name, argv: [`--${o.name}=-1`] });
       }
     }
@@ -154,11 +155,8 @@ describe('run: option validation at the boundary', { concurrency: 1 }, () => {
     assert.deepEqual(failures, [], failures.join('\n'));
   });
 
-  test('--tenant / --timeline without --target are rejected naming --target', { todo: 'run treats --tenant/--timeline without --target as a tenant of the embedded emulator (then: unknown tenant, exit 2 from the management API) instead of rejecting the combination', timeout: 30_000 }, async () => {
-    const failures = await combos([
-      { argv: ['--tenant', T], names: ['tenant', 'target'] },
-      { argv: ['--timeline', L], names: ['timeline', 'target'] },
-    ]);
+  test('--tenant without --target is rejected naming --target', { todo: 'run treats --tenant/--timeline without --target as a tenant of the embedded emulator (then: unknown tenant, exit 2 from the management API) instead of rejecting the combination', timeout: 30_000 }, async () => {
+    const failures = await combos([{ argv: ['--tenant', T], names: ['tenant', 'target'] }]);
     assert.deepEqual(failures, [], failures.join('\n'));
   });
 
