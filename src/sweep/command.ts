@@ -62,20 +62,23 @@ interface EmulatorHandle {
 }
 
 async function startEmulator(args: string[]): Promise<EmulatorHandle> {
-  let mod: { startEmulatorProcess?: (o: { args?: string[] }) => Promise<EmulatorHandle> };
+  let mod: { startEmulatorProcess?: (o: { args?: string[]; readyTimeoutMs?: number }) => Promise<EmulatorHandle> };
   try {
     mod = (await import('../server/process.js' as string)) as typeof mod;
   } catch (e) {
     throw new TargetError('ERR_NO_EMULATOR', `the embedded emulator is not available in this build (${(e as Error).message.split('\n')[0]}); give --target`);
   }
   if (typeof mod.startEmulatorProcess !== 'function') throw new TargetError('ERR_NO_EMULATOR', 'the embedded emulator module has no startEmulatorProcess');
-  return mod.startEmulatorProcess({ args });
+  // Prefilling a large dataset takes a while (~9 us a page).
+  return mod.startEmulatorProcess({ args, readyTimeoutMs: 120_000 });
 }
 
 export interface SweepOutcome {
   result: PagestreamResult;
   summary: SweepSummary;
   mismatches: number;
+  /** Set when a signal stopped the sweep (what was measured is still written). */
+  signal?: 'SIGINT' | 'SIGTERM';
 }
 
 export async function runSweepCommand(o: SweepCommandOptions): Promise<SweepOutcome> {
@@ -91,10 +94,19 @@ export async function runSweepCommand(o: SweepCommandOptions): Promise<SweepOutc
 
   // Ctrl-C: stop the step in progress, keep what was measured.
   const ac = new AbortController();
-  const onSignal = (): void => ac.abort();
-  o.signal?.addEventListener('abort', onSignal, { once: true });
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  let signal: 'SIGINT' | 'SIGTERM' | undefined;
+  const onAbort = (): void => ac.abort();
+  const onSigint = (): void => {
+    signal = 'SIGINT';
+    ac.abort('SIGINT');
+  };
+  const onSigterm = (): void => {
+    signal = 'SIGTERM';
+    ac.abort('SIGTERM');
+  };
+  o.signal?.addEventListener('abort', onAbort, { once: true });
+  process.once('SIGINT', onSigint);
+  process.once('SIGTERM', onSigterm);
 
   const startedAt = new Date().toISOString();
   let emulator: EmulatorHandle | undefined;
@@ -118,7 +130,9 @@ export async function runSweepCommand(o: SweepCommandOptions): Promise<SweepOutc
   const analyze = { ...ANALYZE_DEFAULTS, mode: o.mode, slo, tolerance: o.tolerance, workers: o.workers };
   try {
     if (o.target === undefined) {
-      emulator = await startEmulator(o.emulatorArgs);
+      // Quiet, as run's embedded emulator: each step's connections closing would log a line each.
+      // --prefill: every page is built before the first step, so no step pays page generation.
+      emulator = await startEmulator(['--quiet', '--prefill', ...o.emulatorArgs]);
       base.target = `postgres://${emulator.host}:${emulator.port}`;
       base.mgmt = o.mgmt ?? `http://${emulator.host}:${emulator.mgmtPort}`;
       log?.(`sweep: embedded emulator on ${emulator.host}:${emulator.port}${o.emulatorArgs.length ? ` (${o.emulatorArgs.join(' ')})` : ''}`);
@@ -134,8 +148,8 @@ export async function runSweepCommand(o: SweepCommandOptions): Promise<SweepOutc
   } catch (e) {
     failure = e;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigterm);
     if (emulator) await emulator.stop().catch(() => undefined);
   }
 
@@ -145,11 +159,14 @@ export async function runSweepCommand(o: SweepCommandOptions): Promise<SweepOutc
     summary = { schema: 'pagestream-bench.sweep/v1', mode: o.mode, slo, tolerance: o.tolerance, steps, variants: {} };
   }
   summary.html = o.html;
+  if (ac.signal.aborted && failure === undefined) {
+    for (const v of Object.values(summary.variants)) if (v) v.conclusion += ` (interrupted after step ${summary.steps.at(-1)?.index ?? '-'}: higher steps were not measured)`;
+  }
   const result = buildResult(o, summary, results, variants, startedAt, base);
   const interrupted = ac.signal.aborted;
   if (failure !== undefined || interrupted) {
     result.partial = true;
-    result.partialReason = failure !== undefined ? `sweep stopped: ${(failure as Error).message ?? String(failure)}` : 'interrupted';
+    result.partialReason = failure !== undefined ? `sweep stopped: ${(failure as Error).message ?? String(failure)}` : `interrupted${signal ? ` (${signal})` : ''}`;
   }
   writeFileAtomic(o.out, JSON.stringify(result, null, 2) + '\n');
   writeFileAtomic(o.html, renderSweepHtml(summary, `pagestream-bench sweep — ${result.config.target}`));
@@ -158,7 +175,7 @@ export async function runSweepCommand(o: SweepCommandOptions): Promise<SweepOutc
   log?.(`sweep: wrote ${o.out} and ${o.html}`);
   let mismatches = 0;
   for (const st of summary.steps) for (const m of Object.values(st.variants)) mismatches += m?.mismatches ?? 0;
-  return { result, summary, mismatches };
+  return { result, summary, mismatches, ...(signal ? { signal } : {}) };
 }
 
 /**

@@ -35,7 +35,8 @@ test('sweep finds the emulator model\'s capacity (4 connections × one 2 ms requ
   try {
     const out = path.join(dir, 'sweep.json');
     const r = await sweep([
-      '--emulator-args=--latency 2ms --max-batch 1 --concurrency-per-connection 1 --quiet',
+      // A small dataset: the emulator prefills it quickly; the model does not depend on it.
+      '--emulator-args=--latency 2ms --max-batch 1 --concurrency-per-connection 1 --relations 2000',
       '--protocol', 'v3',
       '--connections', '4',
       '--pipeline', '32',
@@ -44,6 +45,11 @@ test('sweep finds the emulator model\'s capacity (4 connections × one 2 ms requ
       '--rates', '1400,1600,1800,1900,2000,2150,2300,2500',
       '--duration', '1.5', '--warmup', '0.5',
       '--slo', 'p99=250ms',
+      // 10 %: a step keeps up at >= 90 % of its offered rate. Above the model's
+      // capacity that fails from 2,300/s (2,000 / 2,300 = 87 %), so the answer
+      // is at most 2,150/s; below it, a backlog left at the window's end by a
+      // scheduling hiccup of a busy machine does not fail a step.
+      '--tolerance', '10',
       '--stop-after', '2',
       '--quiet', '--json',
       '--out', out,

@@ -10,7 +10,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { Command } from '../command.js';
-import { EXIT_MISMATCH, EXIT_OK } from '../command.js';
+import { EXIT_MISMATCH, EXIT_OK, EXIT_SIGINT, EXIT_SIGTERM } from '../command.js';
 import type { OptionSpec, ParsedArgs } from '../options.js';
 import { UsageError } from '../../protocol/errors.js';
 import { runSweepCommand, type SweepCommandOptions } from '../../sweep/command.js';
@@ -104,6 +104,7 @@ const command: Command = {
   options,
   async run(a) {
     const r = await runSweepCommand(toOptions(a));
+    if (r.signal) return r.signal === 'SIGINT' ? EXIT_SIGINT : EXIT_SIGTERM;
     return r.mismatches > 0 ? EXIT_MISMATCH : EXIT_OK;
   },
 };
