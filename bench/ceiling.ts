@@ -2,13 +2,15 @@
  * `npm run bench:ceiling`: where pagestream-bench stands between the practical
  * limit of this machine and its Node peer, measured side by side in one run.
  *
- *  (a) raw        — a raw net client/server pair moving precomputed 8239-byte
- *                   V3 GetPage response frames for 47-byte requests;
- *  (b) autocannon — autocannon against a minimal node:http server with
- *                   8192-byte bodies;
- *  (c) pagestream — pagestream-bench `run` (V3, verified) against the emulator.
+ *  (a)  raw          — a raw net client/server pair moving precomputed 8239-byte
+ *                      V3 GetPage response frames for 47-byte requests;
+ *  (a') raw-emulator — the raw client of (a) against the emulator of (c):
+ *                      (a') vs (a) is the emulator's cost, (c) vs (a') the client's;
+ *  (b)  autocannon   — autocannon against a minimal node:http server with
+ *                      8192-byte bodies;
+ *  (c)  pagestream   — pagestream-bench `run` (V3, verified) against the emulator.
  *
- * Same connections × pipeline for all three; each client and each server is
+ * Same connections × pipeline for every arm; each client and each server is
  * its own process so CPU per response is attributed to one side. Arms are
  * interleaved in rounds (A B C A B C …) so machine drift hits every arm alike,
  * and each ratio is the median over rounds of the per-round ratio, with its
