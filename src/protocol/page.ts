@@ -40,17 +40,6 @@ const BASE_OFFSETS = new Int32Array([
 // that allocation-free for a buffer seen before.
 const pageView = new DataViewCache();
 
-/** One CHECKSUM_COMP step: sum = ((sum ^ value) * FNV_PRIME) ^ ((sum ^ value) >>> 17). */
-function comp(sum: number, value: number): number {
-  const tmp = sum ^ value;
-  return Math.imul(tmp, FNV_PRIME) ^ (tmp >>> 17);
-}
-/** The two extra rounds with value 0 that end each partial sum. */
-function finish(s: number): number {
-  s = Math.imul(s, FNV_PRIME) ^ (s >>> 17);
-  return Math.imul(s, FNV_PRIME) ^ (s >>> 17);
-}
-
 /**
  * pg_checksum_block over buf[off, off+8192) with pd_checksum taken as zero.
  * Returns the 32-bit XOR of the 32 partial sums (unsigned).
@@ -71,6 +60,10 @@ export function checksumBlock(buf: Buffer | Uint8Array, off: number): number {
 // that is not inlined is boxed in a heap number — one allocation per page.
 const blockSum = new Int32Array(1);
 
+// Every CHECKSUM_COMP step below is written out, not a helper call: whether
+// TurboFan inlines a helper depends on a per-compilation budget (and so on who
+// inlined checksumInto itself), and a helper call that is not inlined boxes its
+// int32 arguments and result in heap numbers — thousands of allocations a page.
 function checksumInto(buf: Buffer | Uint8Array, off: number): void {
   const d = pageView.select(buf);
   const base = pageView.base + off;
@@ -78,29 +71,33 @@ function checksumInto(buf: Buffer | Uint8Array, off: number): void {
   for (let jb = 0; jb < N_SUMS; jb += 8) {
     let s0 = BASE_OFFSETS[jb]!, s1 = BASE_OFFSETS[jb + 1]!, s2 = BASE_OFFSETS[jb + 2]!, s3 = BASE_OFFSETS[jb + 3]!;
     let s4 = BASE_OFFSETS[jb + 4]!, s5 = BASE_OFFSETS[jb + 5]!, s6 = BASE_OFFSETS[jb + 6]!, s7 = BASE_OFFSETS[jb + 7]!;
-    // Row 0, word 2 holds pd_checksum in its low 16 bits (bytes 8-9, little-endian): count it as zero.
-    const mask2 = jb === 0 ? (0xFFFF0000 | 0) : -1;
-    let o = base + jb * 4;
-    s0 = comp(s0, d.getInt32(o, true));
-    s1 = comp(s1, d.getInt32(o + 4, true));
-    s2 = comp(s2, d.getInt32(o + 8, true) & mask2);
-    s3 = comp(s3, d.getInt32(o + 12, true));
-    s4 = comp(s4, d.getInt32(o + 16, true));
-    s5 = comp(s5, d.getInt32(o + 20, true));
-    s6 = comp(s6, d.getInt32(o + 24, true));
-    s7 = comp(s7, d.getInt32(o + 28, true));
-    for (let row = 1; row < 64; row++) {
-      o += 128;
-      s0 = comp(s0, d.getInt32(o, true));
-      s1 = comp(s1, d.getInt32(o + 4, true));
-      s2 = comp(s2, d.getInt32(o + 8, true));
-      s3 = comp(s3, d.getInt32(o + 12, true));
-      s4 = comp(s4, d.getInt32(o + 16, true));
-      s5 = comp(s5, d.getInt32(o + 20, true));
-      s6 = comp(s6, d.getInt32(o + 24, true));
-      s7 = comp(s7, d.getInt32(o + 28, true));
+    // Row 0, word 2 holds pd_checksum in its low 16 bits (bytes 8-9, little-endian):
+    // it counts as zero. The mask applies to row 0 of the first block only.
+    let mask2 = jb === 0 ? (0xFFFF0000 | 0) : -1;
+    let t = 0;
+    for (let o = base + jb * 4, end = o + BLCKSZ; o < end; o += 128) {
+      t = s0 ^ d.getInt32(o, true); s0 = Math.imul(t, FNV_PRIME) ^ (t >>> 17);
+      t = s1 ^ d.getInt32(o + 4, true); s1 = Math.imul(t, FNV_PRIME) ^ (t >>> 17);
+      t = s2 ^ (d.getInt32(o + 8, true) & mask2); s2 = Math.imul(t, FNV_PRIME) ^ (t >>> 17);
+      t = s3 ^ d.getInt32(o + 12, true); s3 = Math.imul(t, FNV_PRIME) ^ (t >>> 17);
+      t = s4 ^ d.getInt32(o + 16, true); s4 = Math.imul(t, FNV_PRIME) ^ (t >>> 17);
+      t = s5 ^ d.getInt32(o + 20, true); s5 = Math.imul(t, FNV_PRIME) ^ (t >>> 17);
+      t = s6 ^ d.getInt32(o + 24, true); s6 = Math.imul(t, FNV_PRIME) ^ (t >>> 17);
+      t = s7 ^ d.getInt32(o + 28, true); s7 = Math.imul(t, FNV_PRIME) ^ (t >>> 17);
+      mask2 = -1;
     }
-    result ^= finish(s0) ^ finish(s1) ^ finish(s2) ^ finish(s3) ^ finish(s4) ^ finish(s5) ^ finish(s6) ^ finish(s7);
+    // Two more rounds with value 0 mix the last row into every bit; then XOR the sums.
+    for (let r = 0; r < 2; r++) {
+      s0 = Math.imul(s0, FNV_PRIME) ^ (s0 >>> 17);
+      s1 = Math.imul(s1, FNV_PRIME) ^ (s1 >>> 17);
+      s2 = Math.imul(s2, FNV_PRIME) ^ (s2 >>> 17);
+      s3 = Math.imul(s3, FNV_PRIME) ^ (s3 >>> 17);
+      s4 = Math.imul(s4, FNV_PRIME) ^ (s4 >>> 17);
+      s5 = Math.imul(s5, FNV_PRIME) ^ (s5 >>> 17);
+      s6 = Math.imul(s6, FNV_PRIME) ^ (s6 >>> 17);
+      s7 = Math.imul(s7, FNV_PRIME) ^ (s7 >>> 17);
+    }
+    result ^= s0 ^ s1 ^ s2 ^ s3 ^ s4 ^ s5 ^ s6 ^ s7;
   }
   blockSum[0] = result;
 }
@@ -130,23 +127,13 @@ export function verifyPageChecksum(buf: Buffer | Uint8Array, off: number, blkno:
   return stored === pageChecksum(buf, off, blkno);
 }
 
+const typedArrayFill = Uint8Array.prototype.fill;
+
 function putU16LE(b: Buffer, off: number, v: number): void {
   b[off] = v & 0xff;
   b[off + 1] = (v >>> 8) & 0xff;
 }
-function putU32LE(b: Buffer, off: number, v: number): void {
-  b[off] = v & 0xff;
-  b[off + 1] = (v >>> 8) & 0xff;
-  b[off + 2] = (v >>> 16) & 0xff;
-  b[off + 3] = (v >>> 24) & 0xff;
-}
 
-function putU32BE(b: Buffer, off: number, v: number): void {
-  b[off] = v >>> 24;
-  b[off + 1] = v >>> 16;
-  b[off + 2] = v >>> 8;
-  b[off + 3] = v;
-}
 
 /** Set pd_checksum of the page at `off` for block `blkno`. */
 export function setPageChecksum(buf: Buffer, off: number, blkno: number): void {
@@ -171,53 +158,99 @@ const LP_NORMAL = 1;
 /** Offset of the identity stamp inside the first tuple (after a 24-byte heap-tuple-header-sized gap). */
 export const IDENTITY_STAMP_OFFSET = BLCKSZ - TUPLE_SIZE + 24;
 
-function mix32(h: number, v: number): number {
-  h = Math.imul(h ^ v, 0x9E3779B1);
-  return h ^ (h >>> 15);
-}
+/** Layout of a page identity in a Uint32Array for `buildPageFromWords`. */
+export const PageIdWord = { spcnode: 0, dbnode: 1, relnode: 2, forknum: 3, blkno: 4, lsnHi: 5, lsnLo: 6 } as const;
+export const PAGE_ID_WORDS = 7;
+
+const idScratch = new Uint32Array(PAGE_ID_WORDS);
 
 /**
  * Write a deterministic heap-like page for `id` into out[off, off+8192):
  * a valid header (layout version 4, pd_lower/pd_upper/pd_special consistent),
  * 32 normal line pointers, tuple bytes from a PRNG seeded by the identity (so
  * every (relation, block, lsn) has different content), an identity stamp in
- * the first tuple, and a correct data checksum. No allocation.
+ * the first tuple, and a correct data checksum.
+ *
+ * Allocation: none when this call site sees PageIdentity objects of one shape.
+ * When objects of several shapes reach it, V8 reads a field holding a u32 >=
+ * 2^30 (a double) as a freshly boxed heap number — about 16 bytes per such
+ * field per call. `buildPageFromWords` takes the identity in a Uint32Array and
+ * never allocates.
  */
 export function buildPage(out: Buffer, off: number, id: PageIdentity): void {
-  out.fill(0, off, off + BLCKSZ);
+  const w = idScratch;
+  w[0] = id.spcnode;
+  w[1] = id.dbnode;
+  w[2] = id.relnode;
+  w[3] = id.forknum;
+  w[4] = id.blkno;
+  w[5] = id.lsnHi;
+  w[6] = id.lsnLo;
+  buildPageFromWords(out, off, w, 0);
+}
+
+/**
+ * `buildPage` with the identity read from w[at .. at+7) in `PageIdWord` order
+ * (spcnode, dbnode, relnode, forknum, blkno, lsnHi, lsnLo). No allocation.
+ */
+export function buildPageFromWords(out: Buffer, off: number, w: Uint32Array, at: number): void {
+  const spcnode = w[at]!;
+  const dbnode = w[at + 1]!;
+  const relnode = w[at + 2]!;
+  const forknum = w[at + 3]! & 0xff;
+  const blkno = w[at + 4]!;
+  const lsnHi = w[at + 5]!;
+  const lsnLo = w[at + 6]!;
+  // TypedArray fill, not Buffer#fill: Node 20's Buffer#fill with a range allocates.
+  typedArrayFill.call(out, 0, off, off + BLCKSZ);
+  // 32-bit stores through a DataView (an intrinsic, always inlined): a helper
+  // call that TurboFan does not inline would box u32 values above 2^30.
+  const d = pageView.select(out);
+  const b = pageView.base + off;
   const upper = BLCKSZ - TUPLES * TUPLE_SIZE;
   const lower = SIZE_OF_PAGE_HEADER + 4 * TUPLES;
-  putU32LE(out, off + PageHeader.pd_lsn_xlogid, id.lsnHi);
-  putU32LE(out, off + PageHeader.pd_lsn_xrecoff, id.lsnLo);
-  putU16LE(out, off + PageHeader.pd_lower, lower);
-  putU16LE(out, off + PageHeader.pd_upper, upper);
-  putU16LE(out, off + PageHeader.pd_special, BLCKSZ);
-  putU16LE(out, off + PageHeader.pd_pagesize_version, BLCKSZ | PG_PAGE_LAYOUT_VERSION);
+  d.setUint32(b + PageHeader.pd_lsn_xlogid, lsnHi, true);
+  d.setUint32(b + PageHeader.pd_lsn_xrecoff, lsnLo, true);
+  d.setUint16(b + PageHeader.pd_lower, lower, true);
+  d.setUint16(b + PageHeader.pd_upper, upper, true);
+  d.setUint16(b + PageHeader.pd_special, BLCKSZ, true);
+  d.setUint16(b + PageHeader.pd_pagesize_version, BLCKSZ | PG_PAGE_LAYOUT_VERSION, true);
   // Line pointers: lp_off:15 | lp_flags:2 | lp_len:15, packed little-endian.
   // Tuples fill the page from the end backwards, as PageAddItem places them.
   for (let k = 0; k < TUPLES; k++) {
     const lpOff = BLCKSZ - (k + 1) * TUPLE_SIZE;
-    putU32LE(out, off + SIZE_OF_PAGE_HEADER + 4 * k, (lpOff | (LP_NORMAL << 15) | (TUPLE_SIZE << 17)) >>> 0);
+    d.setInt32(b + SIZE_OF_PAGE_HEADER + 4 * k, lpOff | (LP_NORMAL << 15) | (TUPLE_SIZE << 17), true);
   }
-  let s = mix32(mix32(mix32(mix32(mix32(mix32(mix32(0x811C9DC5, id.spcnode), id.dbnode), id.relnode), id.forknum), id.blkno), id.lsnHi), id.lsnLo);
-  if (s === 0) s = 1;
-  for (let o = off + upper; o < off + BLCKSZ; o += 4) {
+  // Seed: h = (h ^ v) * 0x9E3779B1, h ^= h >>> 15, over the identity fields in order.
+  let h = 0x811C9DC5 | 0;
+  h = Math.imul(h ^ spcnode, 0x9E3779B1); h ^= h >>> 15;
+  h = Math.imul(h ^ dbnode, 0x9E3779B1); h ^= h >>> 15;
+  h = Math.imul(h ^ relnode, 0x9E3779B1); h ^= h >>> 15;
+  h = Math.imul(h ^ forknum, 0x9E3779B1); h ^= h >>> 15;
+  h = Math.imul(h ^ blkno, 0x9E3779B1); h ^= h >>> 15;
+  h = Math.imul(h ^ lsnHi, 0x9E3779B1); h ^= h >>> 15;
+  h = Math.imul(h ^ lsnLo, 0x9E3779B1); h ^= h >>> 15;
+  let s = h === 0 ? 1 : h;
+  for (let o = b + upper, end = b + BLCKSZ; o < end; o += 4) {
     // xorshift32
     s ^= s << 13;
     s ^= s >>> 17;
     s ^= s << 5;
-    putU32LE(out, o, s);
+    d.setInt32(o, s, true);
   }
-  const st = off + IDENTITY_STAMP_OFFSET;
-  // Byte stores, not writeUInt32BE: a u32 above 2^30 passed to a call boxes (allocates).
-  putU32BE(out, st, id.spcnode);
-  putU32BE(out, st + 4, id.dbnode);
-  putU32BE(out, st + 8, id.relnode);
-  out[st + 12] = id.forknum;
-  putU32BE(out, st + 13, id.blkno);
-  putU32BE(out, st + 17, id.lsnHi);
-  putU32BE(out, st + 21, id.lsnLo);
-  setPageChecksum(out, off, id.blkno);
+  // Identity stamp, big-endian like the wire.
+  const st = b + IDENTITY_STAMP_OFFSET;
+  d.setUint32(st, spcnode);
+  d.setUint32(st + 4, dbnode);
+  d.setUint32(st + 8, relnode);
+  d.setUint8(st + 12, forknum);
+  d.setUint32(st + 13, blkno);
+  d.setUint32(st + 17, lsnHi);
+  d.setUint32(st + 21, lsnLo);
+  // pd_checksum, computed here rather than through setPageChecksum(…, blkno):
+  // passing a u32 >= 2^30 to a call that is not inlined would box it.
+  checksumInto(out, off);
+  d.setUint16(b + PageHeader.pd_checksum, (((blockSum[0]! ^ blkno) >>> 0) % 65535) + 1, true);
 }
 
 /** Read pd_lsn of a page as [hi, lo]. */
