@@ -27,7 +27,6 @@ import {
 import { encodeResponse } from '../protocol/pagestream.js';
 import type { PagestreamResponse, PagestreamVersion, RequestHeader } from '../protocol/pagestream.js';
 import { ProtocolError } from '../protocol/errors.js';
-import { formatLsn } from '../protocol/text.js';
 import { fromHiLo } from '../protocol/u64.js';
 import { BLCKSZ } from '../protocol/page.js';
 import {
@@ -35,6 +34,9 @@ import {
 } from './core.js';
 import type { Timeline } from './dataset.js';
 import { checkTenantPermission } from './jwt.js';
+import {
+  BAD_ZERO_LSN_MESSAGE, READ_ERROR_MESSAGE, badNmsMessage, gcMessage, lsnTimeoutMessage, messageName, notFoundMessage, parsePagestreamCommand,
+} from './messages.js';
 import { SLOT_STRIDE, V2_HDR_IN_SLOT, V3_HDR_IN_SLOT } from './page-cache.js';
 import type { Claims } from './jwt.js';
 import {
@@ -276,28 +278,12 @@ export class Connection implements FrameHandler {
       this.queryError(`unsupported message ${messageName(type)} outside of a page stream`);
       return;
     }
-    const text = decodeCstrBody(buf, off, len, 'Query').trim();
-    const words = text.split(/\s+/);
-    const cmd = words[0]?.toLowerCase();
-    if (cmd !== 'pagestream_v2' && cmd !== 'pagestream_v3') {
-      this.queryError(`unsupported command ${text}`);
+    const cmd = parsePagestreamCommand(decodeCstrBody(buf, off, len, 'Query'));
+    if (!cmd.ok) {
+      this.queryError(cmd.message);
       return;
     }
-    const params = words.slice(1);
-    if (params.length !== 2) {
-      this.queryError(`invalid number of parameters for pagestream command: ${params.join(' ')}`);
-      return;
-    }
-    if (!/^[0-9a-fA-F]{32}$/.test(params[0]!)) {
-      this.queryError(`Failed to parse tenant id from ${params[0]}`);
-      return;
-    }
-    if (!/^[0-9a-fA-F]{32}$/.test(params[1]!)) {
-      this.queryError(`Failed to parse timeline id from ${params[1]}`);
-      return;
-    }
-    const tenantId = params[0]!.toLowerCase();
-    const timelineId = params[1]!.toLowerCase();
+    const { tenantId, timelineId } = cmd;
     if (this.claims) {
       const denied = checkTenantPermission(this.claims, tenantId);
       if (denied !== null) {
@@ -305,7 +291,7 @@ export class Connection implements FrameHandler {
         return;
       }
     }
-    this.version = cmd === 'pagestream_v3' ? 3 : 2;
+    this.version = cmd.version;
     this.streamTenant = tenantId;
     this.streamTimeline = timelineId;
     this.timeline = this.core.ds.timelineByIds(tenantId, timelineId);
@@ -650,7 +636,7 @@ export class Connection implements FrameHandler {
     }
     if (r < 0 && fork === 0) {
       // Missing main fork: get_rel_size fails (a missing fsm/vm fork has size 0).
-      this.emitError(i, 'Read error');
+      this.emitError(i, READ_ERROR_MESSAGE);
       return;
     }
     let lsnXor = 0;
@@ -667,7 +653,7 @@ export class Connection implements FrameHandler {
         return;
       case F_ERROR:
         core.countFault(F_ERROR);
-        this.emitError(i, 'Read error');
+        this.emitError(i, READ_ERROR_MESSAGE);
         return;
       case F_SWAP: {
         // Only when the next response can go out right now, so no client ever waits on it.
@@ -824,7 +810,7 @@ export class Connection implements FrameHandler {
       case 1: {
         const r = ds.find(this.tl, rel.spcnode, rel.dbnode, rel.relnode, rel.forknum);
         if (r < 0 && rel.forknum !== 1 && rel.forknum !== 2) {
-          this.emitError(i, 'Read error');
+          this.emitError(i, READ_ERROR_MESSAGE);
           return;
         }
         this.writeResponse({ kind: 'nblocks', hdr, rel, nblocks: r < 0 ? 0 : ds.nblocks[r]! });
@@ -836,7 +822,7 @@ export class Connection implements FrameHandler {
       case 3: {
         const blocks = ds.dbSizeBlocks(this.tl, this.db[i]!);
         if (blocks < 0) {
-          this.emitError(i, 'Read error');
+          this.emitError(i, READ_ERROR_MESSAGE);
           return;
         }
         this.writeResponse({ kind: 'dbsize', hdr, dbnode: this.db[i]!, dbSize: BigInt(blocks) * BigInt(BLCKSZ) });
@@ -853,23 +839,20 @@ export class Connection implements FrameHandler {
     const nms = fromHiLo(this.nmsHi[i]!, this.nmsLo[i]!);
     switch (st) {
       case S_NOT_FOUND:
-        return this.tenantKnown
-          ? `Not found: Timeline ${this.streamTenant}/${this.streamTimeline} was not found`
-          : `Not found: Tenant ${this.streamTenant} not found`;
+        return notFoundMessage(this.tenantKnown, this.streamTenant, this.streamTimeline);
       case S_BAD_NMS:
-        return `Bad request: invalid request with request LSN ${formatLsn(req)} and not_modified_since ${formatLsn(nms)}`;
+        return badNmsMessage(req, nms);
       case S_BAD_ZERO:
-        return 'Bad request: invalid LSN(0) in request';
+        return BAD_ZERO_LSN_MESSAGE;
       case S_GC:
-        return `Bad request: tried to request a page version that was garbage collected. requested at ${formatLsn(req)} gc cutoff ${formatLsn(BigInt(this.timeline!.gcCutoff))}`;
+        return gcMessage(req, BigInt(this.timeline!.gcCutoff));
       case S_TIMEOUT: {
         this.core.metrics.c[M_LSN_TIMEOUTS]++;
         const isMax = this.lsnHi[i] === 0xffffffff && this.lsnLo[i] === 0xffffffff;
-        const last = BigInt(this.core.lastRecordLsn(this.timeline!, now));
-        return `LSN timeout: Timed out while waiting for WAL record at LSN ${formatLsn(isMax ? nms : req)} to arrive, last_record_lsn ${formatLsn(last)} disk consistent LSN=${formatLsn(last)}, WalReceiver status: ${this.timeline!.walRate > 0 ? 'Connected' : 'Not active'}`;
+        return lsnTimeoutMessage(isMax ? nms : req, BigInt(this.core.lastRecordLsn(this.timeline!, now)), this.timeline!.walRate > 0);
       }
       default:
-        return 'Read error';
+        return READ_ERROR_MESSAGE;
     }
   }
 
@@ -960,22 +943,4 @@ export class Connection implements FrameHandler {
 
 function get32(b: Buffer, o: number): number {
   return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
-}
-
-function messageName(type: number): string {
-  switch (type) {
-    case Msg.CopyDone: return 'CopyDone';
-    case Msg.CopyFail: return 'CopyFail';
-    case Msg.Query: return 'Query';
-    case Msg.Password: return 'PasswordMessage';
-    case Msg.CopyData: return 'CopyData';
-    case Msg.Terminate: return 'Terminate';
-    case 0x50: return 'Parse';
-    case 0x42: return 'Bind';
-    case 0x45: return 'Execute';
-    case 0x53: return 'Sync';
-    case 0x48: return 'Flush';
-    case 0x44: return 'Describe';
-    default: return `message type 0x${type.toString(16).padStart(2, '0')}`;
-  }
 }
