@@ -94,28 +94,32 @@ export async function runBenchmark(opts: RunOptions, hooks: RunHooks = {}): Prom
   const t0 = performance.now();
   const log = (s: string): void => hooks.log?.(s);
 
-  const target = await resolveTarget(opts, variants.every((v) => v === 'v2') ? 2 : 3);
-  let pool: Piscina | null = null;
+  const shard = opts.shard ?? { index: 0, count: 1 };
+  const [connLo, connHi] = shardRange(opts.connections, shard.index, shard.count);
+  const hostConns = connHi - connLo;
+  const nWorkers = Math.min(opts.workers, hostConns);
+  // The worker threads start (load their modules) while the emulator starts.
+  const pool = new Piscina({
+    filename: new URL('../../workers/shard.js', import.meta.url).href,
+    minThreads: nWorkers,
+    maxThreads: nWorkers,
+    idleTimeout: 60_000,
+  });
+  let target: ResolvedTarget;
+  try {
+    target = await resolveTarget(opts, variants.every((v) => v === 'v2') ? 2 : 3);
+  } catch (e) {
+    await pool.destroy().catch(() => undefined);
+    throw e;
+  }
   const phases: PhaseFigures[] = [];
   let partialReason: string | undefined;
-  const control = new Int32Array(0);
-  void control;
   try {
     await hooks.onTargetReady?.({ mgmt: target.mgmt, embedded: !!target.emulator, rels: target.rels.map(formatRelTag) });
-    const shard = opts.shard ?? { index: 0, count: 1 };
     const total = target.rels.reduce((s, r) => s + r.nblocks, 0);
     const [keyLo, keyHi] = shardRange(total, shard.index, shard.count);
-    const [connLo, connHi] = shardRange(opts.connections, shard.index, shard.count);
-    const hostConns = connHi - connLo;
-    const nWorkers = Math.min(opts.workers, hostConns);
     const sab = createControl(nWorkers);
     const ctl = new Int32Array(sab);
-    pool = new Piscina({
-      filename: new URL('../../workers/shard.js', import.meta.url).href,
-      minThreads: nWorkers,
-      maxThreads: nWorkers,
-      idleTimeout: 60_000,
-    });
     const perRoundS = opts.durationS / opts.rounds;
     log(`target ${target.display}${target.emulator ? ` (emulator pid ${target.emulator.pid})` : ''}: tenant ${target.conn.tenant} timeline ${target.conn.timeline}, ${target.rels.length} relation(s), ${total} blocks; ${target.lsnSource}`);
     log(`${variants.join(', ')} × ${opts.rounds} round(s) of ${perRoundS.toFixed(2)} s (+${opts.warmupS} s warm-up); ${hostConns} connection(s) × ${opts.pipeline} in flight on ${nWorkers} worker(s)${opts.rate ? `; open loop ${opts.rate} req/s` : '; closed loop'}`);
@@ -191,7 +195,7 @@ export async function runBenchmark(opts: RunOptions, hooks: RunHooks = {}): Prom
       live.lastT = performance.now();
       let failure: unknown = null;
       const tasks = Array.from({ length: nWorkers }, (_, w) =>
-        (pool!.run(baseTask(w, variant, round)) as Promise<ShardResult>).catch((e: unknown) => {
+        (pool.run(baseTask(w, variant, round)) as Promise<ShardResult>).catch((e: unknown) => {
           failure ??= e;
           Atomics.add(ctl, FAILED, 1);
           Atomics.store(ctl, PHASE, PHASE_STOP);
@@ -242,7 +246,7 @@ export async function runBenchmark(opts: RunOptions, hooks: RunHooks = {}): Prom
     await hooks.beforeStop?.({ mgmt: target.mgmt, embedded: !!target.emulator });
     return buildResult(opts, target, variants, phases, nWorkers, startedAt, partialReason);
   } finally {
-    await pool?.destroy().catch(() => undefined);
+    await pool.destroy().catch(() => undefined);
     await target.emulator?.stop().catch(() => undefined);
   }
 }
