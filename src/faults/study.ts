@@ -33,6 +33,8 @@ export interface StudyOptions {
   clean: boolean;
   /** Rounds of the clean runs (variants interleaved A B A B …). */
   cleanRounds: number;
+  /** Extra arguments for every cell's emulator (dataset, latency model, …); never --faults. */
+  emulatorArgs: string[];
   signal?: AbortSignal;
 }
 
@@ -77,7 +79,7 @@ function baseRun(o: StudyOptions, v: VerifyVariant): RunOptions {
     onMismatch: o.onMismatch,
     timeoutS: o.timeoutS,
     oracle: true,
-    emulatorArgs: [],
+    emulatorArgs: [...o.emulatorArgs],
     signal: o.signal,
   };
 }
@@ -109,7 +111,7 @@ export async function runFaultStudy(o: StudyOptions, hooks: StudyHooks = {}): Pr
     for (const v of variants) {
       if (aborted()) break outer;
       let injected: Record<string, number> = {};
-      const run: RunOptions = { ...baseRun(o, v), emulatorArgs: ['--faults', spec.faults, '--fault-seed', String(o.seed)] };
+      const run: RunOptions = { ...baseRun(o, v), emulatorArgs: [...o.emulatorArgs, '--faults', spec.faults, '--fault-seed', String(o.seed)] };
       const r = await runBenchmark(run, { beforeStop: async (t) => { injected = await fetchGroundTruth(t.mgmt); } });
       shell = r;
       const cell = faultCell(kind, r, injected, spec.companions, o.onMismatch);

@@ -25,7 +25,7 @@ const VARIANTS = ['v2', 'v2+checksum', 'v3', 'v3+checksum'];
 test('faults --kinds stale,drop: V2 accepts wrong pages, V3 catches the first, clean runs are clean', { timeout: 120_000 }, async () => {
   const out = path.join(dir, 'study.json');
   const r = await runCli(['faults', '--kinds', 'stale,drop', '--duration', '0.6', '--rate-per-fault', '0.005', '--connections', '2', '--pipeline', '16',
-    '--workers', '1', '--clean-rounds', '1', '--json', '--quiet', '--out', out], { timeoutMs: 110_000 });
+    '--workers', '1', '--clean-rounds', '1', '--emulator-args=--relations 3000,2000,1000', '--json', '--quiet', '--out', out], { timeoutMs: 110_000 });
   assert.equal(r.timedOut, false, 'faults hung');
   assert.ok(!hasStackTrace(r.stderr), r.stderr);
   assert.equal(r.code, 0, `exit ${r.code}; stderr: ${r.stderr}`);
@@ -68,7 +68,7 @@ test('faults --kinds stale,drop: V2 accepts wrong pages, V3 catches the first, c
 
 test('faults: SIGINT mid-study writes a partial result, exits 130, leaves no emulator behind', { timeout: 60_000 }, async () => {
   const out = path.join(dir, 'partial.json');
-  const h = spawnCli(['faults', '--kinds', 'drop', '--duration', '30', '--connections', '1', '--pipeline', '4', '--workers', '1', '--quiet', '--out', out], { timeoutMs: 50_000 });
+  const h = spawnCli(['faults', '--kinds', 'drop', '--duration', '30', '--emulator-args=--relations 2000,1000', '--connections', '1', '--pipeline', '4', '--workers', '1', '--quiet', '--out', out], { timeoutMs: 50_000 });
   let emu = 0;
   assert.ok(await until(() => {
     const e = descendantsOf(h.child.pid!).find((d) => / serve( |$)/.test(d.args));
@@ -89,7 +89,7 @@ test('faults: SIGINT mid-study writes a partial result, exits 130, leaves no emu
 });
 
 test('faults: bad options name the option', async () => {
-  for (const [argv, name] of [[['--kinds', 'drop,bogus'], '--kinds'], [['--variants', 'v4'], '--variants'], [['--rate-per-fault', '2'], '--rate-per-fault'], [['--duration', 'x'], '--duration']] as const) {
+  for (const [argv, name] of [[['--kinds', 'drop,bogus'], '--kinds'], [['--variants', 'v4'], '--variants'], [['--rate-per-fault', '2'], '--rate-per-fault'], [['--duration', 'x'], '--duration'], [['--emulator-args=--faults drop=1'], '--emulator-args']] as const) {
     const r = await runCli(['faults', ...argv]);
     assert.equal(r.code, 2, `${argv.join(' ')}: ${r.stderr}`);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);

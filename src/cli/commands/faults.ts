@@ -36,6 +36,7 @@ const options: OptionSpec[] = [
   { name: 'timeout', type: 'duration', default: 5, min: 0.001, doc: 'no response for this long: an error, and a reconnect' },
   { name: 'clean', type: 'bool', default: true, doc: 'also run without faults: false positives and the cost of each variant (--no-clean to skip)' },
   { name: 'clean-rounds', type: 'int', min: 1, max: 100, default: 3, doc: 'rounds of the clean runs (V2 and V3 interleaved)' },
+  { name: 'emulator-args', type: 'string', arg: '"<args>"', doc: 'extra arguments for every cell\'s emulator, e.g. --emulator-args="--relations 4000,2000 --latency 100us" (not --faults)' },
   { name: 'out', type: 'string', arg: '<file.json>', doc: 'result file (default: results/faults-<timestamp>.json)' },
   { name: 'json', type: 'bool', default: false, doc: 'print the result JSON on stdout instead of the table' },
   { name: 'quiet', type: 'bool', default: false, doc: 'no per-cell lines on stderr' },
@@ -64,6 +65,10 @@ const command: Command = {
     if (args.positionals.length > 0) throw new UsageError(`faults: unexpected argument ${JSON.stringify(args.positionals[0])}`);
     const kinds = parseList<StudyFaultKind>(v.kinds as string, STUDY_FAULT_KINDS, 'kinds');
     const variants = parseList<VerifyVariantName>(v.variants as string, VARIANT_NAMES, 'variants');
+    const emulatorArgs = v['emulator-args'] ? String(v['emulator-args']).split(/\s+/).filter((w) => w !== '') : [];
+    if (emulatorArgs.some((w) => w === '--faults' || w.startsWith('--faults=') || w === '--fault-seed' || w.startsWith('--fault-seed='))) {
+      throw new UsageError('--emulator-args: --faults and --fault-seed are set by the study per cell (use --kinds, --rate-per-fault, --seed)');
+    }
     const quiet = v.quiet === true;
     const note = (s: string): void => {
       if (!quiet) process.stderr.write(s + '\n');
@@ -92,6 +97,7 @@ const command: Command = {
         timeoutS: v.timeout as number,
         clean: v.clean as boolean,
         cleanRounds: v['clean-rounds'] as number,
+        emulatorArgs,
         signal: ac.signal,
       }, { log: note });
     } finally {
