@@ -32,7 +32,7 @@ const options: OptionSpec[] = [
   { name: 'pipeline', type: 'int', min: 1, max: 65_536, default: 32, doc: 'requests in flight per connection' },
   { name: 'workers', type: 'int', min: 1, max: 256, default: Math.max(1, CPUS - 1), doc: 'worker threads' },
   { name: 'seed', type: 'int', min: 0, default: 1, doc: 'seed of the emulator\'s fault dice and the block choice (reproducible)' },
-  { name: 'on-mismatch', type: 'string', choices: ['count', 'reconnect', 'abort'], default: 'reconnect', doc: 'what the client does on a mismatch (reconnect: as a compute resets its prefetch ring)' },
+  { name: 'on-mismatch', type: 'string', choices: ['count', 'reconnect'], default: 'reconnect', doc: 'what the client does on a mismatch (reconnect: as a compute resets its prefetch ring; count: keep reading the out-of-step stream)' },
   { name: 'timeout', type: 'duration', default: 5, min: 0.001, doc: 'no response for this long: an error, and a reconnect' },
   { name: 'clean', type: 'bool', default: true, doc: 'also run without faults: false positives and the cost of each variant (--no-clean to skip)' },
   { name: 'clean-rounds', type: 'int', min: 1, max: 100, default: 3, doc: 'rounds of the clean runs (V2 and V3 interleaved)' },
