@@ -164,7 +164,7 @@ export async function runBenchmark(opts: RunOptions, hooks: RunHooks = {}): Prom
       }
       live.lastT = now;
       if (dt <= 0) return;
-      hooks.progress(`${variant.padEnd(11)} round ${round}/${opts.rounds} ${phaseName.padEnd(7)} ${fmt(resp / dt)} resp/s  ${(kib / 1024 / dt).toFixed(1)} MiB/s  p99 ${p99} us  conns ${conns}  mismatches ${mism}  errors ${errs}`);
+      hooks.progress(`${variant.padEnd(11)} round ${round}/${opts.rounds} ${phaseName.padEnd(7)} ${fmt(resp / dt)} resp/s  ${(kib / 1024 / dt).toFixed(1)} MiB/s  p99 ${p99 > 0 ? p99 : "-"} us  conns ${conns}  mismatches ${mism}  errors ${errs}`);
     };
 
     /**
