@@ -38,6 +38,7 @@ import {
   BAD_ZERO_LSN_MESSAGE, READ_ERROR_MESSAGE, badNmsMessage, gcMessage, lsnTimeoutMessage, messageName, notFoundMessage, parsePagestreamCommand,
 } from './messages.js';
 import { SLOT_STRIDE, V2_HDR_IN_SLOT, V3_HDR_IN_SLOT } from './page-cache.js';
+import { PAUSE_AT, RING, RING_MASK, RequestRing } from './request-ring.js';
 import type { Claims } from './jwt.js';
 import {
   M_BACKPRESSURE, M_BATCHES, M_BYTES_IN, M_FLUSHES, M_BYTES_OUT, M_CONN_ACTIVE, M_CONN_TOTAL, M_INCIDENTS, M_LSN_TIMEOUTS, M_LSN_WAITS, M_REQUESTS, M_RESPONSES,
@@ -63,11 +64,6 @@ const T_BAD_REQUEST = 252; // malformed page-stream request: ErrorResponse then 
 
 const REQUEST_PAYLOAD = { 2: [30, 30, 34, 21, 22], 3: [38, 38, 42, 29, 30] } as const;
 
-/** Ring of queued requests; large enough for what one 64 KiB read can add after the pause threshold. */
-const RING = 2048;
-const RING_MASK = RING - 1;
-/** Stop reading a connection's socket while this many requests wait. */
-const PAUSE_AT = 256;
 /** Responses written per pump before yielding to other connections. */
 const PUMP_MAX = 256;
 /**
@@ -100,23 +96,8 @@ export class Connection implements FrameHandler {
   private streamTimeline = '';
   private tenantKnown = false;
 
-  // ---- request ring (allocated when the stream starts; idle connections cost little)
-  private tag!: Uint8Array;
-  private reqidHi!: Uint32Array;
-  private reqidLo!: Uint32Array;
-  private lsnHi!: Uint32Array;
-  private lsnLo!: Uint32Array;
-  private nmsHi!: Uint32Array;
-  private nmsLo!: Uint32Array;
-  private spc!: Uint32Array;
-  private db!: Uint32Array;
-  private rel!: Uint32Array;
-  private fork!: Uint8Array;
-  private blk!: Uint32Array;
-  private due!: Float64Array;
-  private status!: Uint8Array;
-  private head = 0;
-  private tail = 0;
+  // ---- request queue (allocated when the stream starts; idle connections cost little)
+  private q!: RequestRing;
   private ctlMessage = '';
 
   // ---- service model
@@ -192,8 +173,8 @@ export class Connection implements FrameHandler {
       }
       throw e;
     }
-    if (this.state === ST_STREAM || this.head !== this.tail) {
-      if (this.tail - this.head >= PAUSE_AT && !this.paused) {
+    if (this.q !== undefined) {
+      if (this.q.tail - this.q.head >= PAUSE_AT && !this.paused) {
         this.paused = true;
         this.socket.pause();
       }
@@ -305,20 +286,7 @@ export class Connection implements FrameHandler {
   }
 
   private startStream(): void {
-    this.tag = new Uint8Array(RING);
-    this.reqidHi = new Uint32Array(RING);
-    this.reqidLo = new Uint32Array(RING);
-    this.lsnHi = new Uint32Array(RING);
-    this.lsnLo = new Uint32Array(RING);
-    this.nmsHi = new Uint32Array(RING);
-    this.nmsLo = new Uint32Array(RING);
-    this.spc = new Uint32Array(RING);
-    this.db = new Uint32Array(RING);
-    this.rel = new Uint32Array(RING);
-    this.fork = new Uint8Array(RING);
-    this.blk = new Uint32Array(RING);
-    this.due = new Float64Array(RING);
-    this.status = new Uint8Array(RING);
+    this.q = new RequestRing();
     // GetPage response headers, constant parts written once: 'd' | len | tag 102.
     this.hdrArena = Buffer.alloc(HDR_SLOTS * HDR_STRIDE);
     this.hdrView = new DataView(this.hdrArena.buffer, this.hdrArena.byteOffset, this.hdrArena.length);
@@ -336,6 +304,7 @@ export class Connection implements FrameHandler {
 
   /** Parse one page-stream request straight into the ring (no objects). */
   private enqueueRequest(buf: Buffer, off: number, len: number): void {
+    const q = this.q;
     const v = this.version;
     const tag = len > 0 ? buf[off]! : 255;
     if (tag > 4 || len !== REQUEST_PAYLOAD[v][tag]) {
@@ -343,43 +312,43 @@ export class Connection implements FrameHandler {
       this.enqueueControl(T_BAD_REQUEST, `invalid page-stream request: ${what}`);
       return;
     }
-    if (this.tail - this.head >= RING) {
+    if (q.tail - q.head >= RING) {
       this.incident('queue_overflow', `more than ${RING} requests queued`);
       return;
     }
-    const i = this.tail & RING_MASK;
+    const i = q.tail & RING_MASK;
     const m = this.core.metrics.c;
     m[M_REQUESTS + tag * 2 + v - 2]++;
     let p = off + 1;
     if (v === 3) {
-      this.reqidHi[i] = get32(buf, p);
-      this.reqidLo[i] = get32(buf, p + 4);
+      q.reqidHi[i] = get32(buf, p);
+      q.reqidLo[i] = get32(buf, p + 4);
       p += 8;
     } else {
-      this.reqidHi[i] = 0;
-      this.reqidLo[i] = 0;
+      q.reqidHi[i] = 0;
+      q.reqidLo[i] = 0;
     }
     const lHi = get32(buf, p);
     const lLo = get32(buf, p + 4);
     const nHi = get32(buf, p + 8);
     const nLo = get32(buf, p + 12);
     p += 16;
-    this.tag[i] = tag;
-    this.lsnHi[i] = lHi;
-    this.lsnLo[i] = lLo;
-    this.nmsHi[i] = nHi;
-    this.nmsLo[i] = nLo;
+    q.tag[i] = tag;
+    q.lsnHi[i] = lHi;
+    q.lsnLo[i] = lLo;
+    q.nmsHi[i] = nHi;
+    q.nmsLo[i] = nLo;
     if (tag <= 2) {
-      this.spc[i] = get32(buf, p);
-      this.db[i] = get32(buf, p + 4);
-      this.rel[i] = get32(buf, p + 8);
-      this.fork[i] = buf[p + 12]!;
-      this.blk[i] = tag === 2 ? get32(buf, p + 13) : 0;
+      q.spc[i] = get32(buf, p);
+      q.db[i] = get32(buf, p + 4);
+      q.rel[i] = get32(buf, p + 8);
+      q.fork[i] = buf[p + 12]!;
+      q.blk[i] = tag === 2 ? get32(buf, p + 13) : 0;
     } else if (tag === 3) {
-      this.db[i] = get32(buf, p);
+      q.db[i] = get32(buf, p);
     } else {
-      this.fork[i] = buf[p]!; // SLRU kind
-      this.blk[i] = get32(buf, p + 1); // segno
+      q.fork[i] = buf[p]!; // SLRU kind
+      q.blk[i] = get32(buf, p + 1); // segno
     }
     // Service batch: one draw per batch of up to maxBatch requests from this read.
     if (this.batchLeft === 0) this.startBatch();
@@ -413,9 +382,9 @@ export class Connection implements FrameHandler {
         }
       }
     }
-    this.status[i] = st;
-    this.due[i] = due;
-    this.tail++;
+    q.status[i] = st;
+    q.due[i] = due;
+    q.tail++;
   }
 
   private startBatch(): void {
@@ -435,12 +404,12 @@ export class Connection implements FrameHandler {
   }
 
   private enqueueControl(tag: number, message: string): void {
-    const i = this.tail & RING_MASK;
-    this.tag[i] = tag;
-    this.status[i] = S_OK;
-    this.due[i] = this.tail > this.head ? this.due[(this.tail - 1) & RING_MASK]! : 0;
+    const i = this.q.tail & RING_MASK;
+    this.q.tag[i] = tag;
+    this.q.status[i] = S_OK;
+    this.q.due[i] = this.q.tail > this.q.head ? this.q.due[(this.q.tail - 1) & RING_MASK]! : 0;
     if (message !== '') this.ctlMessage = message;
-    this.tail++;
+    this.q.tail++;
     // Nothing after a stream-ending message is read.
     if (this.state === ST_STREAM) this.state = ST_CLOSED;
   }
@@ -449,6 +418,8 @@ export class Connection implements FrameHandler {
 
   /** Write every response that is due, in order; arm a timer for the next one. */
   pump(): void {
+    const q = this.q;
+    if (q === undefined) return;
     if (this.pumping || this.closing || this.socket.destroyed) return;
     const sock = this.socket;
     if (this.pinnedN > 0 && sock.writableLength === 0) this.unpinAll();
@@ -458,7 +429,7 @@ export class Connection implements FrameHandler {
     const highWater = this.core.opts.sendHighWater;
     let emitted = 0;
     sock.cork();
-    while (this.head !== this.tail) {
+    while (q.head !== q.tail) {
       if (sock.writableLength > highWater || this.pinnedN > PIN_CAP - 4) {
         this.waitDrain = true;
         this.core.metrics.c[M_BACKPRESSURE]++;
@@ -468,8 +439,8 @@ export class Connection implements FrameHandler {
         this.armTimer(0);
         break;
       }
-      const i = this.head & RING_MASK;
-      const due = this.due[i]!;
+      const i = q.head & RING_MASK;
+      const due = q.due[i]!;
       if (due > now) {
         now = performance.now(); // the clock may be stale (or never read, on the no-clock fast path)
         if (due > now) {
@@ -477,10 +448,10 @@ export class Connection implements FrameHandler {
           break;
         }
       }
-      this.head++;
+      q.head++;
       emitted++;
-      const tag = this.tag[i]!;
-      if (tag === 2 && this.status[i] === S_OK) this.emitGetPage(i, true, now);
+      const tag = q.tag[i]!;
+      if (tag === 2 && q.status[i] === S_OK) this.emitGetPage(i, true, now);
       else if (tag >= T_TERMINATE) {
         this.endStream(tag);
         break;
@@ -492,7 +463,7 @@ export class Connection implements FrameHandler {
     this.pumping = false;
     // A page view still queued in the socket keeps its cache slot pinned until 'drain'.
     if (this.pinnedN > 0 && sock.writableLength === 0) this.unpinAll();
-    if (this.paused && !this.waitDrain && this.tail - this.head < PAUSE_AT && !this.closing) {
+    if (this.paused && !this.waitDrain && q.tail - q.head < PAUSE_AT && !this.closing) {
       this.paused = false;
       sock.resume();
     }
@@ -570,16 +541,17 @@ export class Connection implements FrameHandler {
    * call each, cheaper than byte arithmetic or the bounds-checked Buffer helpers).
    */
   private putHeader(dv: DataView, o: number, i: number, spc: number, db: number, reln: number, fork: number, blk: number, lsnXor: number): void {
+    const q = this.q;
     if (this.version === 3) {
       dv.setUint8(o, 0x64); // 'd'
       dv.setUint32(o + 1, 4 + 8234);
       dv.setUint8(o + 5, 102);
-      dv.setUint32(o + 6, this.reqidHi[i]!);
-      dv.setUint32(o + 10, this.reqidLo[i]!);
-      dv.setUint32(o + 14, this.lsnHi[i]!);
-      dv.setUint32(o + 18, (this.lsnLo[i]! ^ lsnXor) >>> 0);
-      dv.setUint32(o + 22, this.nmsHi[i]!);
-      dv.setUint32(o + 26, this.nmsLo[i]!);
+      dv.setUint32(o + 6, q.reqidHi[i]!);
+      dv.setUint32(o + 10, q.reqidLo[i]!);
+      dv.setUint32(o + 14, q.lsnHi[i]!);
+      dv.setUint32(o + 18, (q.lsnLo[i]! ^ lsnXor) >>> 0);
+      dv.setUint32(o + 22, q.nmsHi[i]!);
+      dv.setUint32(o + 26, q.nmsLo[i]!);
       dv.setUint32(o + 30, spc);
       dv.setUint32(o + 34, db);
       dv.setUint32(o + 38, reln);
@@ -594,17 +566,18 @@ export class Connection implements FrameHandler {
 
   /** Read LSN of ring entry i (Lsn::MAX reads at last_record_lsn). */
   private readLsn(i: number, now: number): number {
-    const hi = this.lsnHi[i]!;
-    const lo = this.lsnLo[i]!;
+    const hi = this.q.lsnHi[i]!;
+    const lo = this.q.lsnLo[i]!;
     const last = this.core.lastRecordLsn(this.timeline!, now);
     if (hi === 0xffffffff && lo === 0xffffffff) {
-      const nms = lsnNum(this.nmsHi[i]!, this.nmsLo[i]!);
+      const nms = lsnNum(this.q.nmsHi[i]!, this.q.nmsLo[i]!);
       return nms > last ? nms : last;
     }
     return lsnNum(hi, lo);
   }
 
   private emitGetPage(i: number, mayFault: boolean, now: number): void {
+    const q = this.q;
     const core = this.core;
     const ds = core.ds;
     let fault = F_NONE;
@@ -618,11 +591,11 @@ export class Connection implements FrameHandler {
       }
       if (core.faultAny) fault = core.drawFault();
     }
-    let spc = this.spc[i]!;
-    let db = this.db[i]!;
-    let reln = this.rel[i]!;
-    const fork = this.fork[i]!;
-    let blk = this.blk[i]!;
+    let spc = q.spc[i]!;
+    let db = q.db[i]!;
+    let reln = q.rel[i]!;
+    const fork = q.fork[i]!;
+    let blk = q.blk[i]!;
     // One-entry memo: consecutive requests usually read the same relation.
     let r: number;
     if (reln === this.memoRel && db === this.memoDb && spc === this.memoSpc && fork === this.memoFork) r = this.memoR;
@@ -657,11 +630,11 @@ export class Connection implements FrameHandler {
         return;
       case F_SWAP: {
         // Only when the next response can go out right now, so no client ever waits on it.
-        const j = this.head & RING_MASK;
-        if (this.head !== this.tail && this.tag[j] === 2 && this.status[j] === S_OK && this.due[j]! <= now &&
-            ds.find(this.tl, this.spc[j]!, this.db[j]!, this.rel[j]!, this.fork[j]!) >= 0) {
+        const j = q.head & RING_MASK;
+        if (q.head !== q.tail && q.tag[j] === 2 && q.status[j] === S_OK && q.due[j]! <= now &&
+            ds.find(this.tl, q.spc[j]!, q.db[j]!, q.rel[j]!, q.fork[j]!) >= 0) {
           core.countFault(F_SWAP);
-          this.head++;
+          q.head++;
           this.emitGetPage(j, false, now);
         }
         break;
@@ -746,17 +719,17 @@ export class Connection implements FrameHandler {
 
   private remember(i: number): void {
     const l = this.core.last;
-    l[0] = this.reqidHi[i]!;
-    l[1] = this.reqidLo[i]!;
-    l[2] = this.lsnHi[i]!;
-    l[3] = this.lsnLo[i]!;
-    l[4] = this.nmsHi[i]!;
-    l[5] = this.nmsLo[i]!;
-    l[6] = this.spc[i]!;
-    l[7] = this.db[i]!;
-    l[8] = this.rel[i]!;
-    l[9] = this.blk[i]!;
-    l[10] = this.fork[i]!;
+    l[0] = this.q.reqidHi[i]!;
+    l[1] = this.q.reqidLo[i]!;
+    l[2] = this.q.lsnHi[i]!;
+    l[3] = this.q.lsnLo[i]!;
+    l[4] = this.q.nmsHi[i]!;
+    l[5] = this.q.nmsLo[i]!;
+    l[6] = this.q.spc[i]!;
+    l[7] = this.q.db[i]!;
+    l[8] = this.q.rel[i]!;
+    l[9] = this.q.blk[i]!;
+    l[10] = this.q.fork[i]!;
     this.core.lastConn = this.id;
   }
 
@@ -779,9 +752,9 @@ export class Connection implements FrameHandler {
 
   private header(i: number): RequestHeader {
     return {
-      reqid: fromHiLo(this.reqidHi[i]!, this.reqidLo[i]!),
-      requestLsn: fromHiLo(this.lsnHi[i]!, this.lsnLo[i]!),
-      notModifiedSince: fromHiLo(this.nmsHi[i]!, this.nmsLo[i]!),
+      reqid: fromHiLo(this.q.reqidHi[i]!, this.q.reqidLo[i]!),
+      requestLsn: fromHiLo(this.q.lsnHi[i]!, this.q.lsnLo[i]!),
+      notModifiedSince: fromHiLo(this.q.nmsHi[i]!, this.q.nmsLo[i]!),
     };
   }
 
@@ -791,16 +764,16 @@ export class Connection implements FrameHandler {
 
   /** Everything but a successful GetPage: errors, Exists, Nblocks, DbSize, SLRU. Cold path. */
   private emitOther(i: number, now: number): void {
-    const st = this.status[i]!;
+    const st = this.q.status[i]!;
     if (st !== S_OK) {
       this.emitError(i, this.statusMessage(i, st, now));
       return;
     }
     const core = this.core;
     const ds = core.ds;
-    const tag = this.tag[i]!;
+    const tag = this.q.tag[i]!;
     const hdr = this.header(i);
-    const rel = { spcnode: this.spc[i]!, dbnode: this.db[i]!, relnode: this.rel[i]!, forknum: this.fork[i]! };
+    const rel = { spcnode: this.q.spc[i]!, dbnode: this.q.db[i]!, relnode: this.q.rel[i]!, forknum: this.q.fork[i]! };
     switch (tag) {
       case 0: {
         const r = ds.find(this.tl, rel.spcnode, rel.dbnode, rel.relnode, rel.forknum);
@@ -820,23 +793,23 @@ export class Connection implements FrameHandler {
         this.emitGetPage(i, true, now);
         return;
       case 3: {
-        const blocks = ds.dbSizeBlocks(this.tl, this.db[i]!);
+        const blocks = ds.dbSizeBlocks(this.tl, this.q.db[i]!);
         if (blocks < 0) {
           this.emitError(i, READ_ERROR_MESSAGE);
           return;
         }
-        this.writeResponse({ kind: 'dbsize', hdr, dbnode: this.db[i]!, dbSize: BigInt(blocks) * BigInt(BLCKSZ) });
+        this.writeResponse({ kind: 'dbsize', hdr, dbnode: this.q.db[i]!, dbSize: BigInt(blocks) * BigInt(BLCKSZ) });
         return;
       }
       default:
         // SLRU segments (CLOG, multixact) are not emulated: the pageserver answers an error too when it has none.
-        this.emitError(i, this.fork[i]! > 2 ? 'Bad request: invalid SLRU kind' : 'Read error');
+        this.emitError(i, this.q.fork[i]! > 2 ? 'Bad request: invalid SLRU kind' : 'Read error');
     }
   }
 
   private statusMessage(i: number, st: number, now: number): string {
-    const req = fromHiLo(this.lsnHi[i]!, this.lsnLo[i]!);
-    const nms = fromHiLo(this.nmsHi[i]!, this.nmsLo[i]!);
+    const req = fromHiLo(this.q.lsnHi[i]!, this.q.lsnLo[i]!);
+    const nms = fromHiLo(this.q.nmsHi[i]!, this.q.nmsLo[i]!);
     switch (st) {
       case S_NOT_FOUND:
         return notFoundMessage(this.tenantKnown, this.streamTenant, this.streamTimeline);
@@ -848,7 +821,7 @@ export class Connection implements FrameHandler {
         return gcMessage(req, BigInt(this.timeline!.gcCutoff));
       case S_TIMEOUT: {
         this.core.metrics.c[M_LSN_TIMEOUTS]++;
-        const isMax = this.lsnHi[i] === 0xffffffff && this.lsnLo[i] === 0xffffffff;
+        const isMax = this.q.lsnHi[i] === 0xffffffff && this.q.lsnLo[i] === 0xffffffff;
         return lsnTimeoutMessage(isMax ? nms : req, BigInt(this.core.lastRecordLsn(this.timeline!, now)), this.timeline!.walRate > 0);
       }
       default:
