@@ -74,5 +74,14 @@ export async function runSweep(o: SweepEngineOptions, measure: MeasureStep): Pro
     variants: {},
   };
   for (const v of o.variants) if (steps.some((s) => s.variants[v])) summary.variants[v] = summarizeVariant(steps, v, o);
+  const base = summary.variants.v2?.maxSustainable?.achievedRps;
+  if (base) {
+    const c: NonNullable<SweepSummary['capacityVsV2']> = {};
+    for (const v of ['v3', 'v3-noverify'] as const) {
+      const x = summary.variants[v]?.maxSustainable?.achievedRps;
+      if (x) c[v] = x / base;
+    }
+    if (Object.keys(c).length) summary.capacityVsV2 = c;
+  }
   return summary;
 }

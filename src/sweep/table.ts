@@ -40,6 +40,9 @@ export function renderSweepTable(s: SweepSummary): string {
     if (sum.suggestion) L.push(`   ${sum.suggestion}`);
     L.push('');
   }
+  for (const [v, r] of Object.entries(s.capacityVsV2 ?? {})) {
+    L.push(`${v} vs v2: max sustainable responses/s × ${r.toFixed(3)} (${((r - 1) * 100).toFixed(1)} %)`);
+  }
   if (s.stoppedEarlyAfterStep !== undefined) L.push(`(stopped after step ${s.stoppedEarlyAfterStep}: consecutive steps failed for every variant)`);
   return L.join('\n') + '\n';
 }

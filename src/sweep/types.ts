@@ -76,4 +76,9 @@ export interface SweepSummary {
   variants: Partial<Record<VariantName, VariantSweepSummary>>;
   /** Path of the HTML plot, when written. */
   html?: string;
+  /**
+   * Max sustainable achieved responses/s of `v3` and `v3-noverify` over `v2`
+   * (when each has one): what the V3 echo costs in capacity.
+   */
+  capacityVsV2?: Partial<Record<'v3' | 'v3-noverify', number>>;
 }

@@ -53,6 +53,17 @@ test('engine: a step that fails once (noise) is measured again and passes; a tru
   assert.equal(s.stoppedEarlyAfterStep, 3);
 });
 
+test('engine: capacity of v3 against v2 from each variant\'s max sustainable step', async () => {
+  const s = await runSweep(
+    { ...ANALYZE_DEFAULTS, mode: 'rate', slo: parseSlos(['p99=10ms']), plan: rateSteps(1000, 3000, 9, 'linear', 4, 32), variants: ['v2', 'v3'], stopAfter: 0 },
+    async (p) => ({ v2: modelMeasurement(p.rate!, { capacity: 2500, serviceUs: 1600 }), v3: modelMeasurement(p.rate!, { capacity: 2000, serviceUs: 2000 }) }),
+  );
+  assert.equal(s.variants.v2!.maxSustainable!.offered, 2500);
+  assert.equal(s.variants.v3!.maxSustainable!.offered, 2000);
+  assert.equal(s.capacityVsV2?.v3, 0.8);
+  assert.match(renderSweepTable(s), /v3 vs v2: max sustainable responses\/s × 0\.800 \(-20\.0 %\)/);
+});
+
 test('plot: the knee and the max-sustainable marks sit on the right steps; the page is self-contained', async () => {
   const { s } = await sweep(0);
   const svg = renderVariantSvg(s, 'v3');
