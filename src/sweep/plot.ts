@@ -111,6 +111,9 @@ export function renderSweepHtml(s: SweepSummary, title: string): string {
   L.push('</head><body>');
   L.push(`<h1>${esc(title)}</h1>`);
   L.push(`<p>Mode: ${s.mode === 'rate' ? 'open-loop offered rate (latency from intended send time, coordinated-omission correct)' : 'closed-loop load shapes (connections × pipeline)'}. Objective: ${s.slo.length ? s.slo.map((o) => `${o.key} ≤ ${formatUs(o.limitUs)}`).join(', ') : 'none (keep up with the offered load)'}.</p>`);
+  for (const [v, r] of Object.entries(s.capacityVsV2 ?? {})) {
+    L.push(`<p class="capacity">${esc(v)} vs v2: max sustainable responses/s × ${r.toFixed(3)} (${((r - 1) * 100).toFixed(1)} %)</p>`);
+  }
   for (const v of variants) {
     const sum = s.variants[v]!;
     L.push(`<h2>${esc(v)}</h2>`);
