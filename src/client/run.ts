@@ -186,7 +186,7 @@ export async function runBenchmark(opts: RunOptions, hooks: RunHooks = {}): Prom
       return !aborted();
     };
 
-    const runPhase = async (variant: VariantName, round: number): Promise<PhaseFigures | null> => {
+    const runPhase = async (variant: VariantName, round: number): Promise<PhaseFigures> => {
       Atomics.store(ctl, PHASE, PHASE_CONNECT);
       Atomics.store(ctl, READY, 0);
       Atomics.store(ctl, FAILED, 0);
@@ -227,15 +227,16 @@ export async function runBenchmark(opts: RunOptions, hooks: RunHooks = {}): Prom
       Atomics.store(ctl, PHASE, PHASE_STOP);
       const results = await Promise.all(tasks);
       if (failure) throw failure;
-      if (!measured) return null;
+      // Interrupted before measuring: no responses, time or CPU, but the
+      // mismatches and errors seen during warm-up are real and are kept.
+      measured ??= { startS: (performance.now() - t0) / 1000, durationS: 0, cpu: { user: 0, system: 0 }, gc: { count: 0, pauseMs: 0 } };
       return phaseFromWorkers(variant, round, measured.startS, measured.durationS, results.filter((r): r is ShardResult => r !== null), measured.cpu, measured.gc);
     };
 
     outer: for (let round = 1; round <= opts.rounds; round++) {
       for (const variant of variants) {
-        const p = await runPhase(variant, round);
-        if (p) phases.push(p);
-        if (aborted() || !p) {
+        phases.push(await runPhase(variant, round));
+        if (aborted()) {
           // A measured-but-interrupted phase is kept (it holds real data).
           partialReason = opts.signal?.aborted ? String(opts.signal.reason ?? 'aborted') : 'aborted on mismatch (--on-mismatch abort)';
           break outer;

@@ -108,6 +108,17 @@ test('oracle, wrong-rel faults: V3 rejects them (relnode); V2 with checksums and
   assert.match(r.stdout, /wrong pages accepted/);
 });
 
+test('--on-mismatch abort: stops at the first mismatch, even in warm-up; partial result, exit 1', async () => {
+  const out = join(dir, 'abort.json');
+  const r = await runCli(['run', ...SMALL, '--protocol', 'v3', '--on-mismatch', 'abort', '--emulator-args=--faults swap=0.05', '--out', out]);
+  assert.equal(r.code, 1, r.stderr);
+  const res = load(out);
+  assert.equal(res.partial, true);
+  assert.match(res.partialReason ?? '', /abort/);
+  assert.ok(res.variants.v3!.mismatches >= 1);
+  assert.ok(res.variants.v3!.rounds.length < 3, 'later rounds did not run');
+});
+
 test('unreachable target: exit 2, one line on stderr, no stack', async () => {
   const r = await runCli(['run', '--target', 'postgres://127.0.0.1:1', '--tenant', DEFAULT_TENANT_ID, '--timeline', DEFAULT_TIMELINE_ID, '--rel', '1663/16384/16385', '--quiet']);
   assert.equal(r.code, 2);
