@@ -32,7 +32,10 @@ export interface EmulatorOptions {
   /** HTTP management API address and port (0 picks a free one, -1 disables). */
   mgmtHost: string;
   mgmtPort: number;
+  /** libpq authentication (the pageserver's auth_type). */
   auth: 'trust' | 'jwt';
+  /** Management API authentication (the pageserver's http_auth_type), configured separately as on the real one. */
+  httpAuth: 'trust' | 'jwt';
   /** PEM text of the Ed25519 public key that verifies JWTs (from --jwt-public-key <file>). */
   jwtPublicKeyPem?: string;
   tenants: number;
@@ -83,6 +86,7 @@ export function defaultEmulatorOptions(): EmulatorOptions {
     mgmtHost: '127.0.0.1',
     mgmtPort: 9898,
     auth: 'trust',
+    httpAuth: 'trust',
     tenants: 1,
     timelinesPerTenant: 1,
     databasesPerTimeline: 1,

@@ -215,7 +215,7 @@ export class Connection implements FrameHandler {
       this.finish();
       return;
     }
-    if (this.core.jwt) {
+    if (this.core.opts.auth === 'jwt') {
       this.write(encodeAuthenticationCleartextPassword());
       this.state = ST_PASSWORD;
       return;

@@ -56,7 +56,7 @@ export class EmulatorCore {
     this.log = new Logger(opts.log ?? stderrSink);
     this.ds = opts.pgdata ? Dataset.fromPgdata(opts.pgdata, opts, startMs) : Dataset.synthetic(opts, startMs);
     this.cache = new PageCache(opts.cacheBytes, this.ds.nblocks);
-    this.jwt = opts.auth === 'jwt' ? new JwtVerifier(opts.jwtPublicKeyPem ?? '') : undefined;
+    this.jwt = opts.auth === 'jwt' || opts.httpAuth === 'jwt' ? new JwtVerifier(opts.jwtPublicKeyPem ?? '') : undefined;
     const lat = opts.latency;
     this.latencyZero = lat.kind === 'fixed' && lat.us === 0;
     this.needClock = !this.latencyZero || opts.walRate > 0;

@@ -78,10 +78,10 @@ function route(core: EmulatorCore, req: IncomingMessage, res: ServerResponse): v
   }
   const parts = path.split('/');
   // ['', 'v1', 'tenant', id, 'timeline', tl, 'keyspace']
-  // With --auth jwt the API wants a Bearer token too (as a pageserver with http auth):
+  // With --http-auth jwt the API wants a Bearer token (as a pageserver with http_auth_type NeonJWT):
   // scope pageserverapi for everything, scope tenant for that tenant's paths.
   // /v1/status and /metrics stay open, as on the real one.
-  if (core.jwt && !authorized(core, req, res, parts[2] === 'tenant' ? parts[3] : undefined)) return;
+  if (core.opts.httpAuth === 'jwt' && !authorized(core, req, res, parts[2] === 'tenant' ? parts[3] : undefined)) return;
   if (path === '/v1/faults') return send(res, 200, core.groundTruth());
   if (path === '/v1/tenant') {
     return send(res, 200, core.ds.tenants.map((t) => tenantSummary(core, t.id, t.timelines)));

@@ -37,7 +37,7 @@ let port: number;
 let mgmt: number;
 const logs: string[] = [];
 before(async () => {
-  emu = new PageserverEmulator({ auth: 'jwt', jwtPublicKeyPem: keys.publicKey.export({ type: 'spki', format: 'pem' }).toString(), log: (l) => logs.push(l) });
+  emu = new PageserverEmulator({ auth: 'jwt', httpAuth: 'jwt', jwtPublicKeyPem: keys.publicKey.export({ type: 'spki', format: 'pem' }).toString(), log: (l) => logs.push(l) });
   ({ port, mgmtPort: mgmt } = await emu.listen());
 });
 after(() => emu.close());
@@ -106,7 +106,7 @@ test('refused tokens: wrong key, wrong algorithm, expired, garbage -> ErrorRespo
   for (const l of lines) assert.ok(!l.includes('eyJ'), l);
 });
 
-test('management API with --auth jwt: Bearer token, scope pageserverapi or the tenant\'s own; status and metrics open', async () => {
+test('management API with --http-auth jwt: Bearer token, scope pageserverapi or the tenant\'s own; status and metrics open', async () => {
   const get = async (path: string, token?: string): Promise<number> =>
     (await fetch(`http://127.0.0.1:${mgmt}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} })).status;
   const admin = jwt({ scope: 'pageserverapi' });
@@ -122,4 +122,18 @@ test('management API with --auth jwt: Bearer token, scope pageserverapi or the t
   assert.equal(await get(`/v1/tenant/${T}/timeline`, mine), 200);
   assert.equal(await get(`/v1/tenant/${T}/timeline/${TL}/keyspace`, mine), 200);
   assert.equal(await get(`/v1/tenant/${T}/timeline`, theirs), 403);
+});
+
+test('--auth jwt alone leaves the management API on trust (auth_type and http_auth_type are separate settings)', async () => {
+  const e = new PageserverEmulator({ auth: 'jwt', jwtPublicKeyPem: keys.publicKey.export({ type: 'spki', format: 'pem' }).toString(), log: () => {} });
+  const a = await e.listen();
+  try {
+    assert.equal((await fetch(`http://127.0.0.1:${a.mgmtPort}/v1/tenant`)).status, 200);
+    const c = await RawClient.connect(a.port);
+    c.send(startupMessage({ user: 'u' }));
+    assert.deepEqual(await c.read(9), AUTH_CLEARTEXT);
+    c.close();
+  } finally {
+    await e.close();
+  }
 });

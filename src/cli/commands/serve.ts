@@ -28,7 +28,8 @@ const command: Command = {
     { name: 'mgmt-host', type: 'string', arg: '<addr>', doc: 'management API listen address', default: d.mgmtHost },
     { name: 'mgmt-port', type: 'int', arg: '<port>', doc: 'management API port; 0 picks a free one, -1 disables it', default: d.mgmtPort, min: -1, max: 65535 },
     { name: 'auth', type: 'string', arg: '<mode>', doc: 'trust, or jwt (token as cleartext password, EdDSA verified)', default: 'trust', choices: ['trust', 'jwt'] },
-    { name: 'jwt-public-key', type: 'string', arg: '<pem-file>', doc: 'Ed25519 public key (PEM) that verifies JWTs; required with --auth jwt' },
+    { name: 'http-auth', type: 'string', arg: '<mode>', doc: 'management API auth: trust, or jwt (Authorization: Bearer, scope pageserverapi or the tenant\'s own)', default: 'trust', choices: ['trust', 'jwt'] },
+    { name: 'jwt-public-key', type: 'string', arg: '<pem-file>', doc: 'Ed25519 public key (PEM) that verifies JWTs; required with --auth jwt or --http-auth jwt' },
     { name: 'tenants', type: 'int', arg: '<n>', doc: 'number of tenants', default: d.tenants, min: 1, max: 10000 },
     { name: 'timelines', type: 'int', arg: '<n>', doc: 'timelines per tenant', default: d.timelinesPerTenant, min: 1, max: 1000 },
     { name: 'databases', type: 'int', arg: '<n>', doc: 'databases per timeline', default: d.databasesPerTimeline, min: 1, max: 1000 },
@@ -80,9 +81,10 @@ export function toOptions(args: ParsedArgs): EmulatorOptions {
   o.mgmtHost = v['mgmt-host'] as string;
   o.mgmtPort = v['mgmt-port'] as number;
   o.auth = v.auth as 'trust' | 'jwt';
-  if (o.auth === 'jwt') {
+  o.httpAuth = v['http-auth'] as 'trust' | 'jwt';
+  if (o.auth === 'jwt' || o.httpAuth === 'jwt') {
     const file = v['jwt-public-key'] as string | undefined;
-    if (!file) throw new UsageError('--auth jwt: needs --jwt-public-key <pem-file>');
+    if (!file) throw new UsageError(`--${o.auth === 'jwt' ? 'auth' : 'http-auth'} jwt: needs --jwt-public-key <pem-file>`);
     try {
       o.jwtPublicKeyPem = readFileSync(file, 'utf8');
     } catch {
