@@ -11,7 +11,7 @@
 import { runBenchmark } from '../client/run.js';
 import type { RunOptions } from '../client/options.js';
 import type { PagestreamResult, VariantResult } from '../report/result.js';
-import { TargetError } from '../protocol/errors.js';
+import { ProtocolError, TargetError, UsageError } from '../protocol/errors.js';
 import { STUDY_FAULT_KINDS, VERIFY_VARIANTS, faultSpec } from './kinds.js';
 import type { StudyFaultKind, VerifyVariant, VerifyVariantName } from './kinds.js';
 import { cleanCell, faultCell } from './matrix.js';
@@ -45,6 +45,8 @@ export interface StudyHooks {
 
 export interface StudyOutcome {
   study: FaultStudy;
+  /** Cells (or clean runs) that could not be measured: "<kind>/<variant>: <reason>". */
+  failures: string[];
   /** The last run's result: the shell of the study's result file (environment, timestamps). */
   shell: PagestreamResult | undefined;
   partial: boolean;
@@ -102,6 +104,24 @@ export async function runFaultStudy(o: StudyOptions, hooks: StudyHooks = {}): Pr
   };
   let shell: PagestreamResult | undefined;
   let partialReason: string | undefined;
+  const failures: string[] = [];
+  /**
+   * One cell's run. A cell whose emulator or target fails (e.g. the emulator
+   * crashed) is recorded and the study goes on with a fresh emulator for the
+   * next cell; anything that is not a user-facing error is a bug and propagates.
+   */
+  const attempt = async (what: string, run: RunOptions, onGroundTruth: (g: Record<string, number>) => void): Promise<PagestreamResult | undefined> => {
+    try {
+      return await runBenchmark(run, { beforeStop: async (t) => { onGroundTruth(await fetchGroundTruth(t.mgmt)); } });
+    } catch (e) {
+      if (e instanceof TargetError || e instanceof UsageError || e instanceof ProtocolError) {
+        failures.push(`${what}: ${e.message}`);
+        log(`faults: ${what} FAILED: ${e.message}`);
+        return undefined;
+      }
+      throw e;
+    }
+  };
   const variants = VERIFY_VARIANTS.filter((v) => o.variants.includes(v.name));
   const aborted = (): boolean => o.signal?.aborted === true;
 
@@ -112,7 +132,11 @@ export async function runFaultStudy(o: StudyOptions, hooks: StudyHooks = {}): Pr
       if (aborted()) break outer;
       let injected: Record<string, number> = {};
       const run: RunOptions = { ...baseRun(o, v), emulatorArgs: [...o.emulatorArgs, '--faults', spec.faults, '--fault-seed', String(o.seed)] };
-      const r = await runBenchmark(run, { beforeStop: async (t) => { injected = await fetchGroundTruth(t.mgmt); } });
+      const r = await attempt(`${kind}/${v.name}`, run, (g) => { injected = g; });
+      if (!r) {
+        if (aborted()) break outer;
+        continue;
+      }
       shell = r;
       const cell = faultCell(kind, r, injected, spec.companions, o.onMismatch);
       (study.matrix[kind] ??= {})[v.name] = cell;
@@ -138,7 +162,8 @@ export async function runFaultStudy(o: StudyOptions, hooks: StudyHooks = {}): Pr
         rounds: o.cleanRounds, warmupS: 0.3, durationS: o.durationS,
       };
       let injected: Record<string, number> = {};
-      const r = await runBenchmark(run, { beforeStop: async (t) => { injected = await fetchGroundTruth(t.mgmt); } });
+      const r = await attempt(`clean (checksum ${checksum ? 'on' : 'off'})`, run, (g) => { injected = g; });
+      if (!r) continue;
       shell = r;
       const total = Object.values(injected).reduce((s, n) => s + n, 0);
       if (total !== 0) study.notes.push(`clean run (checksum ${checksum ? 'on' : 'off'}) reported ${total} injected faults: ${JSON.stringify(injected)}`);
@@ -163,5 +188,6 @@ export async function runFaultStudy(o: StudyOptions, hooks: StudyHooks = {}): Pr
     'corrupt: the identity-stamp oracle cannot see one flipped byte outside the stamp, so its undetected count is inferred as injected − detected (every corrupted response not flagged was accepted).',
     'stale: injected per fresh connection; the row pairs it with close=<rate> (server-side resets) so that fresh connections occur, as in the seed scenario.',
   );
-  return { study, shell, partial: partialReason !== undefined, ...(partialReason ? { partialReason } : {}) };
+  if (failures.length > 0) study.notes.push(...failures.map((f) => `not measured: ${f}`));
+  return { study, failures, shell, partial: partialReason !== undefined, ...(partialReason ? { partialReason } : {}) };
 }

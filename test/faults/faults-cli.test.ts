@@ -96,3 +96,15 @@ test('faults: bad options name the option', async () => {
     assert.ok(r.stderr.includes(name), r.stderr);
   }
 });
+
+test('faults: a cell whose emulator fails is reported, the others still run, the result is written, exit 2', { timeout: 60_000 }, async () => {
+  const out = path.join(dir, 'failing.json');
+  const r = await runCli(['faults', '--kinds', 'drop', '--variants', 'v2,v3', '--no-clean', '--duration', '0.3', '--emulator-args=--no-such-flag', '--quiet', '--out', out], { timeoutMs: 50_000 });
+  assert.equal(r.timedOut, false);
+  assert.equal(r.code, 2, r.stderr);
+  assert.ok(!hasStackTrace(r.stderr), r.stderr);
+  assert.match(r.stderr.trim().split('\n').pop()!, /^pagestream-bench faults: 2 cell\(s\) could not be measured \(first: drop\/v2: .*no-such-flag/);
+  const res = JSON.parse(readFileSync(out, 'utf8'));
+  assert.deepEqual(res.faults.matrix, {});
+  assert.equal(res.faults.notes.filter((n: string) => n.startsWith('not measured: drop/')).length, 2);
+});

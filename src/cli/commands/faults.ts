@@ -5,12 +5,14 @@
  * and cost. Table on stdout (or the result JSON with --json), result file with
  * a `faults` object (src/faults/matrix.ts), exit 0 — or 1 when a clean run
  * saw a false positive or a wrong page, which is a bug in the tool or the
- * emulator; 130/143 on SIGINT/SIGTERM after writing what was measured.
+ * emulator; 2 when a cell could not be measured (its emulator failed; the
+ * other cells are still run and written); 130/143 on SIGINT/SIGTERM after
+ * writing what was measured.
  */
 import os from 'node:os';
 import { join } from 'node:path';
 import type { Command } from '../command.js';
-import { EXIT_MISMATCH, EXIT_OK, EXIT_SIGINT, EXIT_SIGTERM } from '../command.js';
+import { EXIT_MISMATCH, EXIT_OK, EXIT_SIGINT, EXIT_SIGTERM, EXIT_USAGE } from '../command.js';
 import type { OptionSpec } from '../options.js';
 import { UsageError } from '../../protocol/errors.js';
 import { STUDY_FAULT_KINDS, VERIFY_VARIANTS } from '../../faults/kinds.js';
@@ -111,6 +113,11 @@ const command: Command = {
     if (v.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
     else process.stdout.write(renderFaultTable(outcome.study));
     if (signalExit) return signalExit;
+    if (outcome.failures.length > 0) {
+      // Always said, even with --quiet: the matrix has holes.
+      process.stderr.write(`pagestream-bench faults: ${outcome.failures.length} cell(s) could not be measured (first: ${outcome.failures[0]}); the result file has the rest\n`);
+      return EXIT_USAGE;
+    }
     const cleanBad = Object.values(outcome.study.clean).some((c) => c && (c.falsePositives > 0 || c.undetected > 0));
     return cleanBad ? EXIT_MISMATCH : EXIT_OK;
   },
