@@ -20,6 +20,8 @@ import { DEFAULTTABLESPACE_OID, FIRST_USER_DB_OID, GLOBALTABLESPACE_OID, tenantI
 /** PostgreSQL RELSEG_SIZE: blocks per 1 GiB segment file. */
 export const RELSEG_BLOCKS = 131072;
 const TWO32 = 4294967296;
+/** Upper bound on generated relations (each costs ~100 bytes of tables and a keyspace entry). */
+const MAX_RELATIONS = 1_000_000;
 
 export interface Timeline {
   index: number;
@@ -66,6 +68,10 @@ export class Dataset {
   }
 
   static synthetic(o: EmulatorOptions, startMs: number): Dataset {
+    const rels0 = o.tenants * o.timelinesPerTenant * o.databasesPerTimeline * o.relationBlocks.length;
+    if (rels0 > MAX_RELATIONS) {
+      throw new UsageError(`--tenants x --timelines x --databases x relations = ${rels0} relations, more than ${MAX_RELATIONS}`);
+    }
     const ds = new Dataset(false);
     const rels: Array<[number, number, number, number, number, number]> = [];
     for (let t = 0; t < o.tenants; t++) {

@@ -92,6 +92,7 @@ test('serve usage errors: exit 2, one line naming the option, no stack', () => {
     [['--faults', 'drop=7'], /^pagestream-bench serve: --faults: "drop=7": rate must be a number in \[0, 1\] or a percentage\n$/],
     [['--latency', 'lognormal:p50=1ms'], /^pagestream-bench serve: --latency: .*needs p99=<duration>\n$/],
     [['--gc-cutoff', 'zz'], /^pagestream-bench serve: --gc-cutoff: "zz" is not an LSN/],
+    [['--tenants', '10000', '--timelines', '1000'], /^pagestream-bench serve: --tenants x --timelines x --databases x relations = 50000000 relations, more than 1000000\n$/],
     [['--pgdata', '/nonexistent'], /^pagestream-bench serve: --pgdata: \/nonexistent is not a PostgreSQL data directory/],
   ] as const) {
     const r = spawnSync(process.execPath, [BIN, 'serve', '--port', '0', '--mgmt-port', '0', ...args], { encoding: 'utf8', timeout: 20000 });
