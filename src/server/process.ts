@@ -43,7 +43,13 @@ export interface EmulatorProcess {
 const BIN = fileURLToPath(new URL('../../../bin/pagestream-bench.js', import.meta.url));
 
 export async function startEmulatorProcess(opts: StartEmulatorOptions = {}): Promise<EmulatorProcess> {
-  const argv = [...(opts.nodeArgs ?? []), BIN, 'serve', '--host', '127.0.0.1', '--port', '0', '--mgmt-port', '0', '--exit-on-stdin-close', ...(opts.args ?? [])];
+  const extra = opts.args ?? [];
+  // Defaults only for what the caller did not set (serve refuses an option given twice).
+  const given = (name: string): boolean => extra.some((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+  const defaults: string[] = [];
+  for (const [name, value] of [['host', '127.0.0.1'], ['port', '0'], ['mgmt-port', '0']] as const) if (!given(name)) defaults.push(`--${name}`, value);
+  if (!given('exit-on-stdin-close')) defaults.push('--exit-on-stdin-close');
+  const argv = [...(opts.nodeArgs ?? []), BIN, 'serve', ...defaults, ...extra];
   const mode = opts.stderr ?? 'forward';
   const child = spawn(process.execPath, argv, { stdio: ['pipe', 'pipe', mode === 'inherit' ? 'inherit' : mode === 'ignore' ? 'ignore' : 'pipe'] });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

@@ -39,6 +39,18 @@ test('startEmulatorProcess: ready with ports and pid, serves pages, reports CPU,
   assert.equal(await emu.exited, 0);
 });
 
+test('startEmulatorProcess: options the caller sets replace its defaults (no "given more than once")', async () => {
+  const emu = await startEmulatorProcess({ args: ['--mgmt-port', '-1', '--relations', '10', '--quiet'] });
+  try {
+    assert.equal(emu.mgmtPort, -1);
+    assert.ok(emu.port > 0);
+    const cpu = await emu.cpuUsage(); // no management API: from /proc
+    assert.ok(cpu.userUs >= 0 && cpu.systemUs >= 0);
+  } finally {
+    await emu.stop();
+  }
+});
+
 test('startEmulatorProcess rejects with the reason when serve cannot start', async () => {
   await assert.rejects(startEmulatorProcess({ args: ['--faults', 'bogus=1'], stderr: 'ignore' }), /emulator exited before it was ready \(code 2/);
 });
