@@ -265,6 +265,7 @@ export class PageStreamConnection implements FrameHandler, CoreOwner {
   tick(now: number): void {
     if (this.state === ST_STREAM) {
       const core = this.core;
+      if (!core.live) return; // waiting for the round to start: send nothing
       if (core.ring.inFlight > 0 && now - this.lastProgress > this.timeoutMs) {
         this.stats.error('timeout');
         this.drop(true);

@@ -217,6 +217,8 @@ export class PageStreamCore {
 
   /** Fill free slots: closed loop up to the pipeline depth; open loop as the schedule allows. */
   refill(): void {
+    // Not started (or dropped): a request sent now would be answered into a ring that start() clears.
+    if (!this.live) return;
     const ring = this.ring;
     const depth = this.spec.pipeline;
     if (this.intervalMs === 0) {

@@ -9,9 +9,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { PageStreamConnection } from '../../src/client/connection.js';
-import { createControl, PHASE, PHASE_MEASURE } from '../../src/client/control.js';
+import { createControl, PHASE, PHASE_CONNECT, PHASE_MEASURE, PHASE_WARMUP } from '../../src/client/control.js';
 import { BlockChooser, makeKeySpace } from '../../src/client/keys.js';
-import { C_MISMATCHES, C_RESPONSES, C_UNDETECTED, ShardStats } from '../../src/client/shard-stats.js';
+import { C_MISMATCHES, C_REQUESTS, C_RESPONSES, C_UNDETECTED, ShardStats } from '../../src/client/shard-stats.js';
 import { MODE_V2, MODE_V3, ON_MISMATCH_COUNT } from '../../src/client/stream-core.js';
 import type { StreamSpec } from '../../src/client/stream-core.js';
 import { MISMATCH_BLKNO } from '../../src/protocol/getpage.js';
@@ -20,10 +20,10 @@ import { LoopbackStream } from './helpers/loopback-stream.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 
-function setup(version: 2 | 3, nblocks: number[], opts: { verifyChecksum: boolean; oracle: boolean }) {
+function setup(version: 2 | 3, nblocks: number[], opts: { verifyChecksum: boolean; oracle: boolean; phase?: number }) {
   const depth = 32;
   const control = new Int32Array(createControl(1));
-  Atomics.store(control, PHASE, PHASE_MEASURE);
+  Atomics.store(control, PHASE, opts.phase ?? PHASE_MEASURE);
   const stats = new ShardStats();
   const spec: StreamSpec = {
     mode: version === 3 ? MODE_V3 : MODE_V2, pipeline: depth, verifyChecksum: opts.verifyChecksum, oracle: opts.oracle,
@@ -52,7 +52,7 @@ function setup(version: 2 | 3, nblocks: number[], opts: { verifyChecksum: boolea
       conn.feed(peer.chunks[c]!, peer.chunkLen[c]!, clock[0]!);
     }
   };
-  return { conn, stats, peer, drive };
+  return { conn, stats, peer, drive, control };
 }
 
 async function countGc(body: () => void): Promise<number> {
@@ -115,4 +115,21 @@ test('V3 verification catches a wrong blkno echo and classifies it', () => {
   assert.equal(stats.byCode[MISMATCH_BLKNO], 1);
   // The page itself was right (stamp matches the request): nothing undetected.
   assert.equal(stats.c[C_UNDETECTED], 0);
+});
+
+test('a connection that connects while the round is connecting sends nothing until the round starts', () => {
+  // Regression: the timer tick used to refill a waiting connection; its answers then
+  // landed in the ring that start() cleared (reqid mismatches at 1,000 connections).
+  let bytes = 0;
+  const { conn, control, stats } = setup(3, [1000], { verifyChecksum: false, oracle: false, phase: PHASE_CONNECT });
+  conn.writeOut = (_b, s, e) => (bytes += e - s);
+  bytes = 0;
+  conn.tick(1e9); // a tick long after: neither requests nor a timeout
+  assert.equal(bytes, 0);
+  assert.equal(conn.core.ring.inFlight, 0);
+  Atomics.store(control, PHASE, PHASE_MEASURE);
+  conn.startIfWaiting();
+  assert.equal(bytes, 32 * 47);
+  assert.equal(stats.c[C_REQUESTS], 32);
+  void PHASE_WARMUP;
 });
