@@ -111,7 +111,7 @@ export class Connection implements FrameHandler {
   private hdrView!: DataView;
   private hdrViews!: Buffer[];
   private hdrNext = 0;
-  private readonly pinned = new Int32Array(PIN_CAP);
+  private pinned!: Int32Array;
   private pinnedN = 0;
   private freshPage: Buffer = EMPTY;
   private waitDrain = false;
@@ -287,6 +287,7 @@ export class Connection implements FrameHandler {
 
   private startStream(): void {
     this.q = new RequestRing();
+    this.pinned = new Int32Array(PIN_CAP);
     // GetPage response headers, constant parts written once: 'd' | len | tag 102.
     this.hdrArena = Buffer.alloc(HDR_SLOTS * HDR_STRIDE);
     this.hdrView = new DataView(this.hdrArena.buffer, this.hdrArena.byteOffset, this.hdrArena.length);
