@@ -116,8 +116,9 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
       if (phase === PHASE_MEASURE && measureStart < 0) {
         measureStart = now;
         intervalStart = now;
-        stats.interval.reset();
-        stats.latency.reset();
+        // No reset here: histograms are recorded only while measuring (the hot
+        // path reads the phase per socket read), so they already hold exactly
+        // the measured responses, including any before this tick noticed the phase.
         eluStart = performance.eventLoopUtilization();
       }
       if (measureStart >= 0 && measureEnd < 0 && now - intervalStart >= 1000) {
