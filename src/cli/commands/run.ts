@@ -159,7 +159,12 @@ const command: Command = {
     const ac = new AbortController();
     let signalExit = 0;
     const onSignal = (sig: NodeJS.Signals): void => {
-      if (signalExit) return;
+      if (signalExit) {
+        // A second signal: the user does not want to wait for the partial result.
+        // (The emulator child exits by itself when our stdin pipe to it closes.)
+        process.stderr.write(`pagestream-bench run: ${sig} again, exiting without writing a result\n`);
+        process.exit(signalExit);
+      }
       signalExit = sig === 'SIGINT' ? EXIT_SIGINT : EXIT_SIGTERM;
       ac.abort(sig);
     };
