@@ -207,7 +207,10 @@ export async function runBenchmark(opts: RunOptions, hooks: RunHooks = {}): Prom
       let ok = !failure;
       if (ok) {
         Atomics.store(ctl, PHASE, PHASE_WARMUP);
-        ok = await wait(opts.warmupS * 1000, variant, round, 'warm-up');
+        // Round 1 warms up twice as long: it also pays for JIT-compiling this
+        // variant's code paths and growing the heap, which later rounds do not.
+        const warmS = round === 1 ? 2 * opts.warmupS : opts.warmupS;
+        ok = await wait(warmS * 1000, variant, round, 'warm-up');
       }
       let measured: { startS: number; durationS: number; cpu: { user: number; system: number }; gc: { count: number; pauseMs: number } } | null = null;
       if (ok) {
