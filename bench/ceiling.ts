@@ -51,6 +51,7 @@ const spec: CommandSpec = {
     },
     { name: 'raw-pages', type: 'int', doc: 'experiment: the raw server answers with this many distinct page images, round-robin', default: 1, min: 1, max: 100000 },
     { name: 'raw-split', type: 'bool', doc: 'experiment: the raw server writes header and page as two iovecs, as the emulator does', default: false },
+    { name: 'perf-map', type: 'bool', doc: 'run the client processes with node --perf-basic-prof, so `perf record` resolves their JIT-compiled JS', default: false },
     { name: 'cpu-prof', type: 'bool', doc: 'run the pagestream arm (client and emulator) and the raw-emulator client with node --cpu-prof into results/prof/', default: false },
     { name: 'out', type: 'string', doc: 'result file', default: 'results/bench-ceiling.json', arg: '<file.json>' },
   ],
@@ -88,7 +89,8 @@ async function main(): Promise<number> {
   const profDir = path.resolve('results/prof');
   // 100 µs sampling: the hot path's functions take tens of ns per response, so
   // the default 1 ms interval leaves most of them unsampled in a short round.
-  const profArgs = ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval=100'];
+  const profArgs = [...(v['perf-map'] ? ['--perf-basic-prof'] : []), ...(v['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval=100'] : [])];
+  const profiling = profArgs.length > 0;
   const params = { connections, pipeline, warmupS, durationS };
   const timeoutS = warmupS + durationS + 60;
 
@@ -102,7 +104,7 @@ async function main(): Promise<number> {
   if (wanted.includes('raw-emulator')) {
     // (a') the raw client against the emulator: same client as (a), same server as (c),
     // so (a') vs (a) is what the emulator costs and (c) vs (a') what the client costs.
-    arms.push(childArm({ name: 'raw-emulator', label: "(a') raw client + emulator", server: emulatorServer(emulatorArgs), clientScript: './raw-client.js', params, timeoutS, ...(v['cpu-prof'] ? { execArgv: profArgs } : {}) }));
+    arms.push(childArm({ name: 'raw-emulator', label: "(a') raw client + emulator", server: emulatorServer(emulatorArgs), clientScript: './raw-client.js', params, timeoutS, ...(profiling ? { execArgv: profArgs } : {}) }));
   }
   if (wanted.includes('autocannon')) {
     arms.push(childArm({ name: 'autocannon', label: '(b) autocannon + node:http', server: forkedServer('autocannon', './http-server.js'), clientScript: './autocannon-client.js', params, timeoutS }));
@@ -110,7 +112,7 @@ async function main(): Promise<number> {
   if (wanted.includes('pagestream')) {
     try {
       const { pagestreamArm } = await import('./ceiling/pagestream-arm.js');
-      const arm = await pagestreamArm({ ...params, timeoutS, workers: v.workers as number | undefined, cpuProfArgs: v['cpu-prof'] ? profArgs : undefined, emulatorArgs });
+      const arm = await pagestreamArm({ ...params, timeoutS, workers: v.workers as number | undefined, cpuProfArgs: profiling ? profArgs : undefined, emulatorArgs });
       extrasOf.pagestream = arm.extras;
       arms.push(arm);
     } catch (e) {
