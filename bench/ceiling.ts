@@ -23,7 +23,7 @@ import { parseArgs, renderHelp, type CommandSpec } from '../src/cli/options.js';
 import { UsageError } from '../src/protocol/errors.js';
 import { childArm, forkedServer, type Arm, type ArmRound } from './ceiling/child-arm.js';
 import { emulatorServer } from './ceiling/emulator-server.js';
-import { spread, type Spread } from './ceiling/stats.js';
+import { roundRatio, spread, type Spread } from './ceiling/stats.js';
 import { renderCeilingMarkdown } from './ceiling/markdown.js';
 import type { CeilingResult, ArmSummary, CeilingTarget } from './ceiling/result.js';
 
@@ -164,17 +164,8 @@ async function main(): Promise<number> {
 
   // Per-round ratios: round i of (c) against round i of (a) or (b), so each
   // ratio compares arms measured seconds apart; then median and min–max.
-  const ratio = (num: string, den: string, field: 'throughputRps' | 'clientCpuPerResponseUs' | 'serverCpuPerResponseUs'): Spread | undefined => {
-    const n = perArm[num];
-    const d = perArm[den];
-    if (!n?.length || !d?.length) return undefined;
-    const xs: number[] = [];
-    for (const x of n) {
-      const y = d.find((q) => q.round === x.round);
-      if (y) xs.push(x[field] / y[field]);
-    }
-    return xs.length ? spread(xs) : undefined;
-  };
+  const ratio = (num: string, den: string, field: 'throughputRps' | 'clientCpuPerResponseUs' | 'serverCpuPerResponseUs'): Spread | undefined =>
+    roundRatio(perArm[num], perArm[den], field);
   const spreads = {
     clientCpuPerResponseVsRaw: ratio('pagestream', 'raw', 'clientCpuPerResponseUs'),
     clientCpuPerResponseVsAutocannon: ratio('pagestream', 'autocannon', 'clientCpuPerResponseUs'),
