@@ -243,14 +243,13 @@ export class PageStreamConnection implements FrameHandler, CoreOwner {
     this.writeOut(buf, start, end);
   }
 
-  onMismatchAction(code: number): void {
+  onMismatchAction(): void {
     if (this.core.spec.onMismatch === ON_MISMATCH_ABORT) {
       Atomics.store(this.control, ABORT, 1);
       this.close();
       return;
     }
     // Like a compute resetting its prefetch ring: drop the connection, start fresh at once.
-    void code;
     this.drop(false);
   }
 
@@ -302,10 +301,9 @@ export class PageStreamConnection implements FrameHandler, CoreOwner {
     this.reconnectTimer = setTimeout(() => this.connect(), delay);
   }
 
-  /** End the page stream as a compute does: Terminate, then close. */
+  /** End the page stream as a compute does: close the socket; no reconnect. */
   close(): void {
     if (this.state === ST_CLOSED) return;
-    const wasStream = this.state === ST_STREAM;
     this.state = ST_CLOSED;
     this.core.stop();
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
@@ -313,7 +311,6 @@ export class PageStreamConnection implements FrameHandler, CoreOwner {
     const s = this.socket;
     this.socket = null;
     // A compute ends a page stream by closing the socket (protocol.md §1).
-    void wasStream;
     s?.destroy();
   }
 }

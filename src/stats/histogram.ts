@@ -26,19 +26,6 @@ export function createHistogram(): Histogram {
   });
 }
 
-/**
- * Record a latency given in milliseconds (the unit of performance.now()).
- * Rounded to whole microseconds and clamped into the fixed bounds: a value
- * outside them would throw (autoResize off), and a sub-microsecond latency is
- * recorded as 1 us, the histogram's floor.
- */
-export function recordMs(h: Histogram, ms: number): void {
-  let us = Math.round(ms * 1000);
-  if (us < HIST_LOWEST_US) us = HIST_LOWEST_US;
-  else if (us > HIST_HIGHEST_US) us = HIST_HIGHEST_US;
-  h.recordValue(us);
-}
-
 export function encodeHistogram(h: Histogram): string {
   return hdr.encodeIntoCompressedBase64(h);
 }
