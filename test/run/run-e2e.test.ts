@@ -162,6 +162,9 @@ test('SIGINT: stops, writes what was measured marked partial, exit 130, emulator
     },
   });
   assert.equal(r.code, 130, r.stderr);
+  // Not --quiet, but stderr is a pipe, not a TTY: notes yes, no progress line.
+  assert.match(r.stderr, /closed loop/);
+  assert.doesNotMatch(r.stderr, /resp\/s/);
   const res = load(out);
   assert.equal(res.partial, true);
   assert.equal(res.partialReason, 'SIGINT');
