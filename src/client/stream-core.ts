@@ -31,6 +31,7 @@ import {
 } from './shard-stats.js';
 import { HIST_HIGHEST_US, HIST_LOWEST_US } from '../stats/histogram.js';
 import type { Histogram } from '../stats/histogram.js';
+import { recordFast } from '../stats/fast-record.js';
 
 /**
  * Record milliseconds as whole microseconds, clamped into the histogram's fixed
@@ -38,7 +39,7 @@ import type { Histogram } from '../stats/histogram.js';
  * caller: passing a double into a call that is not inlined boxes it (allocates).
  */
 function recordUs(h: Histogram, us: number): void {
-  h.recordValue(us < HIST_LOWEST_US ? HIST_LOWEST_US : us > HIST_HIGHEST_US ? HIST_HIGHEST_US : us);
+  recordFast(h, us < HIST_LOWEST_US ? HIST_LOWEST_US : us > HIST_HIGHEST_US ? HIST_HIGHEST_US : us);
 }
 
 export const MODE_V2 = 0;
