@@ -20,6 +20,7 @@ import {
   PHASE_MEASURE, PHASE_STOP, PHASE_WARMUP, READY,
 } from './control.js';
 import { parsePattern, shardRange } from './keys.js';
+import { C_RESPONSES } from './shard-stats.js';
 import { ON_MISMATCH_ABORT, ON_MISMATCH_COUNT, ON_MISMATCH_RECONNECT } from './stream-core.js';
 import type { RunOptions } from './options.js';
 import { variantsOf } from './options.js';
@@ -113,6 +114,8 @@ export async function runBenchmark(opts: RunOptions, hooks: RunHooks = {}): Prom
     throw e;
   }
   const phases: PhaseFigures[] = [];
+  /** Embedded emulator CPU (us) per "variant/round" measurement window. */
+  const serverCpuUs = new Map<string, number>();
   let partialReason: string | undefined;
   try {
     await hooks.onTargetReady?.({ mgmt: target.mgmt, embedded: !!target.emulator, rels: target.rels.map(formatRelTag) });
@@ -186,6 +189,9 @@ export async function runBenchmark(opts: RunOptions, hooks: RunHooks = {}): Prom
       return !aborted();
     };
 
+    const serverCpu = (): Promise<{ userUs: number; systemUs: number } | null> =>
+      target.emulator ? target.emulator.cpuUsage().catch(() => null) : Promise.resolve(null);
+
     const runPhase = async (variant: VariantName, round: number): Promise<PhaseFigures> => {
       Atomics.store(ctl, PHASE, PHASE_CONNECT);
       Atomics.store(ctl, READY, 0);
@@ -214,6 +220,8 @@ export async function runBenchmark(opts: RunOptions, hooks: RunHooks = {}): Prom
       }
       let measured: { startS: number; durationS: number; cpu: { user: number; system: number }; gc: { count: number; pauseMs: number } } | null = null;
       if (ok) {
+        // Embedded emulator: its CPU over the same window (asked, not awaited, at the edges).
+        const srv0 = serverCpu();
         const cpu0 = process.cpuUsage();
         const m0 = performance.now();
         Atomics.store(ctl, PHASE, PHASE_MEASURE);
@@ -221,6 +229,9 @@ export async function runBenchmark(opts: RunOptions, hooks: RunHooks = {}): Prom
         Atomics.store(ctl, PHASE, PHASE_STOP);
         const m1 = performance.now();
         const cpu = process.cpuUsage(cpu0);
+        const srv1 = serverCpu();
+        const [a, b] = await Promise.all([srv0, srv1]);
+        if (a && b) serverCpuUs.set(`${variant}/${round}`, b.userUs + b.systemUs - a.userUs - a.systemUs);
         const gcIn = mainGc.filter((e) => e.start >= m0 && e.start <= m1);
         measured = {
           startS: (m0 - t0) / 1000, durationS: (m1 - m0) / 1000, cpu: { user: cpu.user, system: cpu.system },
@@ -248,7 +259,9 @@ export async function runBenchmark(opts: RunOptions, hooks: RunHooks = {}): Prom
     }
     obs.disconnect();
     await hooks.beforeStop?.({ mgmt: target.mgmt, embedded: !!target.emulator });
-    return buildResult(opts, target, variants, phases, nWorkers, startedAt, partialReason);
+    const result = buildResult(opts, target, variants, phases, nWorkers, startedAt, partialReason);
+    addServerCpu(result, phases, serverCpuUs);
+    return result;
   } finally {
     await pool.destroy().catch(() => undefined);
     await target.emulator?.stop().catch(() => undefined);
@@ -330,6 +343,21 @@ function buildResult(
     saturation,
     intervals,
   };
+}
+
+/**
+ * Additive field `server` on each variant (embedded emulator only): the
+ * emulator process's CPU per response over the same measurement windows, so a
+ * reader can see which side of the socket is the expensive one.
+ */
+function addServerCpu(r: PagestreamResult, phases: PhaseFigures[], cpuUs: Map<string, number>): void {
+  if (cpuUs.size === 0) return;
+  for (const [name, v] of Object.entries(r.variants)) {
+    const ps = phases.filter((p) => p.variant === name && cpuUs.has(`${name}/${p.round}`));
+    const us = ps.reduce((s, p) => s + cpuUs.get(`${name}/${p.round}`)!, 0);
+    const responses = ps.reduce((s, p) => s + p.counters[C_RESPONSES]!, 0);
+    if (v && responses > 0) (v as VariantResult & { server?: { cpuUs: number; cpuPerResponseUs: number } }).server = { cpuUs: Math.round(us), cpuPerResponseUs: Math.round((us / responses) * 1e6) / 1e6 };
+  }
 }
 
 function fmt(n: number): string {

@@ -51,6 +51,11 @@ export function renderTable(r: PagestreamResult): string {
       { label: 'service time p99', cell: (v) => (v.serviceTimeUs ? us(v.serviceTimeUs.p99) : '-') },
       { label: 'sends behind schedule', cell: (v) => int(v.behindSchedule ?? 0) });
   }
+  const server = (v: VariantResult): { cpuPerResponseUs: number } | undefined => (v as VariantResult & { server?: { cpuPerResponseUs: number } }).server;
+  if (names.some((n) => server(r.variants[n]!))) {
+    const at = rows.findIndex((row) => row.label === 'client CPU / response') + 1;
+    rows.splice(at, 0, { label: 'emulator CPU / response', cell: (v) => (server(v) ? `${num(server(v)!.cpuPerResponseUs, 3)} us` : '-') });
+  }
   if (names.some((n) => r.variants[n]!.undetected !== undefined)) rows.push({ label: 'wrong pages accepted', cell: (v) => int(v.undetected ?? 0) });
   const header = ['', ...names.map((n) => HEAD[n]), ...(withDelta ? ['V3 vs V2 (median [min..max] over rounds)'] : [])];
   const body = rows.map((row) => [row.label, ...names.map((n) => row.cell(r.variants[n]!)), ...(withDelta ? [row.delta ? row.delta(r) : ''] : [])]);
