@@ -41,7 +41,18 @@ export function isUserError(e: unknown): e is Error {
   return e instanceof UsageError || e instanceof TargetError || e instanceof ProtocolError;
 }
 
+/** Hide URL passwords and token-looking values from `ps` (process.title rewrites argv on Linux). */
+export function redactArgv(argv: readonly string[]): string[] {
+  return argv.map((a) =>
+    a
+      .replace(/(postgres(?:ql)?:\/\/[^:/@\s]*:)[^@\s]*@/gi, '$1***@')
+      .replace(/eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g, '***'),
+  );
+}
+
 export async function cli(argv: string[]): Promise<number> {
+  // Before anything else can be observed: the JWT may sit in a URL password.
+  process.title = ['pagestream-bench', ...redactArgv(argv)].join(' ');
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(topHelp());
@@ -62,6 +73,9 @@ export async function cli(argv: string[]): Promise<number> {
     if (args.help) {
       process.stdout.write(renderHelp(cmd));
       return 0;
+    }
+    if (!cmd.positionals && args.positionals.length > 0) {
+      throw new UsageError(`${name}: unexpected argument ${JSON.stringify(args.positionals[0])} (options start with --; see \`pagestream-bench ${name} --help\`)`);
     }
     return await cmd.run(args);
   } catch (e) {

@@ -24,6 +24,11 @@ export interface OptionSpec {
   max?: number;
   /** Never echo the value (secrets): not in --help defaults, not in errors. */
   secret?: boolean;
+  /**
+   * The value is itself a command line (e.g. `--emulator-args "--faults swap=0.01"`):
+   * the next word is taken as the value even when it starts with `--`.
+   */
+  rawValue?: boolean;
 }
 
 export interface CommandSpec {
@@ -146,7 +151,7 @@ export function parseArgs(cmd: CommandSpec, argv: readonly string[]): ParsedArgs
       if (spec.type === 'bool') raw = 'true';
       else {
         const next = argv[i + 1];
-        if (next === undefined || (next.startsWith('--') && next.length > 2)) {
+        if (next === undefined || (!spec.rawValue && next.startsWith('--') && next.length > 2)) {
           throw new UsageError(`--${name}: needs a value${spec.arg ? ' ' + spec.arg : ''}`);
         }
         raw = next;

@@ -38,7 +38,7 @@ const options: OptionSpec[] = [
   { name: 'timeout', type: 'duration', default: 5, min: 0.001, doc: 'no response for this long: an error, and a reconnect' },
   { name: 'clean', type: 'bool', default: true, doc: 'also run without faults: false positives and the cost of each variant (--no-clean to skip)' },
   { name: 'clean-rounds', type: 'int', min: 1, max: 100, default: 3, doc: 'rounds of the clean runs (V2 and V3 interleaved)' },
-  { name: 'emulator-args', type: 'string', arg: '"<args>"', doc: 'extra arguments for every cell\'s emulator, e.g. --emulator-args="--relations 4000,2000 --latency 100us" (not --faults)' },
+  { name: 'emulator-args', type: 'string', rawValue: true, arg: '"<args>"', doc: 'extra arguments for every cell\'s emulator, e.g. --emulator-args="--relations 4000,2000 --latency 100us" (not --faults)' },
   { name: 'out', type: 'string', arg: '<file.json>', doc: 'result file (default: results/faults-<timestamp>.json)' },
   { name: 'json', type: 'bool', default: false, doc: 'print the result JSON on stdout instead of the table' },
   { name: 'quiet', type: 'bool', default: false, doc: 'no per-cell lines on stderr' },

@@ -43,7 +43,7 @@ const options: OptionSpec[] = [
   { name: 'on-mismatch', type: 'string', choices: ['count', 'reconnect', 'abort'], default: D.onMismatch, doc: 'on a response that does not answer its request: count it; also drop the connection and start fresh; or stop the run' },
   { name: 'timeout', type: 'duration', default: D.timeoutS, doc: 'no response for this long: an error, and a reconnect with backoff' },
   { name: 'shard', type: 'string', arg: '<i/n>', doc: 'this host\'s part of a multi-host run: splits connections and key space' },
-  { name: 'emulator-args', type: 'string', arg: '"<args>"', doc: 'extra arguments for the embedded emulator, e.g. "--faults swap=0.001"' },
+  { name: 'emulator-args', type: 'string', rawValue: true, arg: '"<args>"', doc: 'extra arguments for the embedded emulator, e.g. "--faults swap=0.001"' },
   { name: 'oracle', type: 'bool', default: false, doc: 'embedded emulator only: check each accepted page\'s identity stamp, count wrong pages accepted' },
   { name: 'out', type: 'string', arg: '<file.json>', doc: 'result file (default: results/run-<timestamp>.json)' },
   { name: 'json', type: 'bool', default: false, doc: 'print the result JSON on stdout instead of the table' },

@@ -21,7 +21,7 @@ const options: OptionSpec[] = [
   { name: 'tenant', type: 'string', arg: '<hex32>', doc: 'tenant to read' },
   { name: 'timeline', type: 'string', arg: '<hex32>', doc: 'timeline to read' },
   { name: 'rel', type: 'string', arg: '<spc/db/rel[.fork]>', repeatable: true, doc: 'relation to read (repeatable)' },
-  { name: 'emulator-args', type: 'string', arg: '<args>', doc: 'extra arguments for the embedded emulator, space-separated; give it with = (e.g. --emulator-args="--latency 2ms")', default: '' },
+  { name: 'emulator-args', type: 'string', rawValue: true, arg: '<args>', doc: 'extra arguments for the embedded emulator, space-separated; e.g. --emulator-args "--latency 2ms"', default: '' },
   { name: 'protocol', type: 'string', choices: ['v2', 'v3', 'both'], doc: 'variants to sweep; both = v2, v3 and v3-noverify, each judged on its own', default: 'v3' },
   { name: 'rate-start', type: 'number', arg: '<rps>', doc: 'lowest offered load, requests/s (open loop)', min: 1 },
   { name: 'rate-end', type: 'number', arg: '<rps>', doc: 'highest offered load, requests/s', min: 1 },
