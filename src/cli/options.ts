@@ -185,7 +185,8 @@ export function renderHelp(cmd: CommandSpec): string {
     if (o.default !== undefined && !o.secret && !(Array.isArray(o.default) && o.default.length === 0)) {
       d += ` [default: ${Array.isArray(o.default) ? o.default.join(',') : String(o.default)}]`;
     }
-    lines.push(left[i]!.padEnd(w) + d);
+    // A name longer than the column gets its doc on the next line, never glued to it.
+    lines.push(left[i]!.length + 2 > w ? `${left[i]}\n${' '.repeat(w)}${d}` : left[i]!.padEnd(w) + d);
   });
   lines.push('  --help'.padEnd(w) + 'show this help');
   return lines.join('\n') + '\n';
