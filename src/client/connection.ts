@@ -24,7 +24,9 @@ import { ABORT, PHASE, PHASE_CONNECT, PHASE_MEASURE } from './control.js';
 import { PageStreamCore, MODE_V2, ON_MISMATCH_ABORT } from './stream-core.js';
 import type { CoreOwner, StreamSpec } from './stream-core.js';
 import type { BlockChooser } from './keys.js';
-import { C_ALL_BYTES_RECEIVED, C_BYTES_RECEIVED, C_READS, C_BYTES_SENT, C_RECONNECTS, C_STREAM_BYTES_RECEIVED, errorClass, ShardStats } from './shard-stats.js';
+import {
+  C_ALL_BYTES_RECEIVED, C_BYTES_RECEIVED, C_MISMATCHES, C_READS, C_BYTES_SENT, C_RECONNECTS, C_STREAM_BYTES_RECEIVED, errorClass, ShardStats,
+} from './shard-stats.js';
 
 export interface ConnectionTarget {
   host: string;
@@ -44,8 +46,21 @@ const ST_QUERY = 3; // pagestream command sent, waiting for CopyBothResponse
 const ST_STREAM = 4;
 const ST_CLOSED = 5;
 
-const BACKOFF_MIN_MS = 10;
-const BACKOFF_MAX_MS = 1000;
+/**
+ * Reconnect backoff: doubles on every failed attempt from MIN to MAX, and
+ * returns to MIN only once a stream has served a good response — not when a
+ * handshake succeeds, or a server that fails every stream at its first
+ * GetPage would be reconnected to every ~10 ms. Each delay is drawn from
+ * [backoff/2, backoff] ("equal jitter") so that many connections dropped by
+ * the same server event do not come back in lockstep.
+ */
+export const BACKOFF_MIN_MS = 10;
+export const BACKOFF_MAX_MS = 1000;
+
+/** The delay before the next attempt for backoff `b` and a uniform draw `u` in [0, 1). */
+export function backoffDelay(b: number, u: number): number {
+  return b / 2 + (b / 2) * u;
+}
 
 export interface ConnectionHooks {
   /** The connection entered the page stream (first time only). */
@@ -70,6 +85,11 @@ export class PageStreamConnection implements FrameHandler, CoreOwner {
   private waiting = false;
   private startedOnce = false;
   private backoffMs = BACKOFF_MIN_MS;
+  /**
+   * Since the stream (re)started: no good response yet. Checked once per
+   * socket read (cold: false after the first good response of a stream).
+   */
+  private awaitingGood = false;
   private reconnectTimer: NodeJS.Timeout | null = null;
   /** Time of the last read or of entering the current state (ms, performance.now()). */
   private lastProgress = 0;
@@ -127,7 +147,10 @@ export class PageStreamConnection implements FrameHandler, CoreOwner {
     });
     sock.on('error', (e: NodeJS.ErrnoException) => {
       if (sock !== this.socket || this.state === ST_CLOSED) return;
+      // One lost connection, one error, classified by its first cause: drop
+      // now, so the 'close' that follows (sock is no longer ours) counts nothing.
       this.stats.error(`connection: ${e.code ?? e.message}`);
+      this.drop(true);
     });
     sock.on('close', () => {
       if (sock !== this.socket || this.state === ST_CLOSED) return;
@@ -148,15 +171,30 @@ export class PageStreamConnection implements FrameHandler, CoreOwner {
       this.stats.c[C_BYTES_RECEIVED]! += n;
       if (this.state === ST_STREAM) this.stats.c[C_STREAM_BYTES_RECEIVED]! += n;
     }
+    // Responses before this read, and mismatches (this read's frames are all
+    // this connection's, handled synchronously): a good response is a
+    // response that was not a mismatch.
+    const head0 = core.ring.head;
+    const mis0 = this.stats.c[C_MISMATCHES]!;
     try {
       if (this.state === ST_STREAM) this.sreader.push(buf, 0, n);
       else this.reader.push(buf, 0, n);
+      if (this.awaitingGood) this.noteGood(head0, mis0);
     } catch (e) {
+      if (this.awaitingGood) this.noteGood(head0, mis0);
       this.stats.error(errorClass('protocol', (e as Error).message));
       this.drop(true);
       return;
     }
     if (this.state === ST_STREAM && core.live) core.flushBatch();
+  }
+
+  /** Reset the backoff at the first good response of a stream (cold: once per stream). */
+  private noteGood(head0: number, mis0: number): void {
+    if (this.core.ring.head - head0 > this.stats.c[C_MISMATCHES]! - mis0) {
+      this.awaitingGood = false;
+      this.backoffMs = BACKOFF_MIN_MS;
+    }
   }
 
   onFrame(type: number, buf: Buffer, off: number, len: number): void {
@@ -214,7 +252,7 @@ export class PageStreamConnection implements FrameHandler, CoreOwner {
    */
   enterStream(): void {
     this.state = ST_STREAM;
-    this.backoffMs = BACKOFF_MIN_MS;
+    // No backoff reset here: only a good response (noteGood) shows the server serves.
     this.lastProgress = performance.now();
     if (Atomics.load(this.control, PHASE) === PHASE_CONNECT) this.waiting = true;
     else this.startStream();
@@ -234,6 +272,7 @@ export class PageStreamConnection implements FrameHandler, CoreOwner {
     const now = performance.now();
     this.lastProgress = now;
     this.core.measuring = Atomics.load(this.control, PHASE) === PHASE_MEASURE;
+    this.awaitingGood = true;
     this.core.start(now, !this.startedOnce);
     this.startedOnce = true;
   }
@@ -296,7 +335,7 @@ export class PageStreamConnection implements FrameHandler, CoreOwner {
     this.state = ST_IDLE;
     this.stats.c[C_RECONNECTS]!++;
     if (this.reconnectTimer) return;
-    const delay = backoff ? this.backoffMs : 0;
+    const delay = backoff ? backoffDelay(this.backoffMs, Math.random()) : 0;
     if (backoff) this.backoffMs = Math.min(BACKOFF_MAX_MS, this.backoffMs * 2);
     this.reconnectTimer = setTimeout(() => this.connect(), delay);
   }

@@ -24,7 +24,7 @@ import { C_RESPONSES } from './shard-stats.js';
 import { ON_MISMATCH_ABORT, ON_MISMATCH_COUNT, ON_MISMATCH_RECONNECT } from './stream-core.js';
 import type { RunOptions } from './options.js';
 import { variantsOf } from './options.js';
-import { resolveTarget } from './target.js';
+import { parseTargetUrl, resolveTarget } from './target.js';
 import type { ResolvedTarget } from './target.js';
 import type { ShardResult, ShardTask } from './task.js';
 import { compare, phaseFromWorkers, variantResult } from './aggregate.js';
@@ -266,6 +266,42 @@ export async function runBenchmark(opts: RunOptions, hooks: RunHooks = {}): Prom
     await pool.destroy().catch(() => undefined);
     await target.emulator?.stop().catch(() => undefined);
   }
+}
+
+/**
+ * The result of a run that never got to measure because the target could not
+ * be reached or is not a pageserver (pre-flight): the configuration, every
+ * variant with zero counters, marked partial with the reason. The contract
+ * says the partial result is still written when `run` exits 2.
+ */
+export function unreachableResult(opts: RunOptions, reason: string): PagestreamResult {
+  const variants = variantsOf(opts);
+  let display = 'embedded';
+  let password: string | undefined;
+  if (opts.target !== undefined) {
+    try {
+      const t = parseTargetUrl(opts.target);
+      display = t.display;
+      password = t.password;
+    } catch {
+      display = '(unparsable --target)';
+    }
+  }
+  const target: ResolvedTarget = {
+    conn: { host: '', port: 0, user: '', database: '', password, tenant: opts.tenant ?? '', timeline: opts.timeline ?? '' },
+    display,
+    mgmt: opts.mgmt,
+    rels: [],
+    requestLsn: 0n,
+    notModifiedSince: 0n,
+    lsnSource: 'not resolved (target unreachable)',
+  };
+  const shard = opts.shard ?? { index: 0, count: 1 };
+  const [lo, hi] = shardRange(opts.connections, shard.index, shard.count);
+  const r = buildResult(opts, target, variants, [], Math.max(1, Math.min(opts.workers, hi - lo)), new Date(), reason);
+  r.config.rels = opts.rels;
+  for (const v of variants) r.variants[v] = variantResult([], opts.oracle);
+  return r;
 }
 
 function buildResult(

@@ -34,15 +34,24 @@ const RECONNECT_CASES: Case[] = [
   { behaviour: 'never-answer', errorClass: /timeout/i },
 ];
 
-/**
- * Known failures of `run`, reported to the lead; the tests still run (and
- * would pass once fixed) but do not fail the suite meanwhile.
- */
-const TODO_BACKOFF = 'run: src/client/connection.ts enterStream() resets the backoff when the handshake succeeds, so a server that fails every stream at its first GetPage is hammered (~200 attempts in 2.5 s)';
-const TODO_RESULT_ON_EXIT_2 = 'run: when the target cannot be reached at pre-flight, exit 2 writes no (partial) result file';
 
 /** No more connections than a backoff that starts at a few ms and doubles could make in the run. */
 const MAX_CONNECTIONS = 40;
+
+/** The result written on exit 2: marked partial with the reason, configuration kept, zero counters. */
+function assertUnreachableResult(out: string): void {
+  const res = readJson(out);
+  assert.equal(res.schema, 'pagestream-bench.result/v1');
+  assert.equal(res.partial, true);
+  assert.ok(typeof res.partialReason === 'string' && res.partialReason.length > 0, `no partialReason: ${JSON.stringify(res.partialReason)}`);
+  assert.match(res.config.target, /^postgres:\/\/127\.0\.0\.1:\d+/);
+  assert.equal(res.config.connections, 2);
+  const v = res.variants.v3;
+  assert.ok(v, `no v3 variant: ${JSON.stringify(res.variants)}`);
+  assert.equal(v.responses, 0);
+  assert.equal(v.mismatches, 0);
+  assert.equal(v.bytesReceived, 0);
+}
 
 function oneLine(stderr: string): string[] {
   return stderr.split('\n').filter((l) => l.trim() !== '');
@@ -77,7 +86,7 @@ describe('misbehaving server: counted error, reconnect with bounded backoff, res
     });
   }
 
-  test('backoff: a server that fails every stream at its first GetPage is retried ever more slowly, but still retried', { timeout: HARD_TIMEOUT_MS + 5000, todo: TODO_BACKOFF }, async () => {
+  test('backoff: a server that fails every stream at its first GetPage is retried ever more slowly, but still retried', { timeout: HARD_TIMEOUT_MS + 5000 }, async () => {
     const srv = await startBadServer({ behaviour: 'error-response', after: 0 });
     const out = path.join(dir, 'backoff.json');
     try {
@@ -92,6 +101,26 @@ describe('misbehaving server: counted error, reconnect with bounded backoff, res
       assert.ok(t.length <= MAX_CONNECTIONS, `${t.length} connection attempts in 2.5 s against a server that never serves a page (gaps ms: ${gaps.slice(0, 12).join(',')}…): backoff resets although no page was ever served`);
       assert.ok(gaps[gaps.length - 1]! >= 4 * Math.max(1, gaps[0]!), `backoff did not grow: gaps ${gaps.join(',')}`);
       assert.ok(Math.max(...gaps) <= 5000, `a gap of ${Math.max(...gaps)} ms: backoff not bounded above`);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  test('a connection reset by the server is one error, classified by its first cause', { timeout: HARD_TIMEOUT_MS + 5000 }, async () => {
+    // Connections 1-3 are reset (RST) at their first GetPage; later ones serve.
+    const srv = await startBadServer({ behaviour: 'reset', after: 0, connectionsToBreak: 4 });
+    const out = path.join(dir, 'reset.json');
+    try {
+      const r = await runCli(runArgs(srv.url, out, ['--timeout', '1s', '--connections', '1', '--duration', '2']), { timeoutMs: HARD_TIMEOUT_MS });
+      assert.equal(r.timedOut, false);
+      assert.ok(!hasStackTrace(r.stderr + r.stdout), r.stderr);
+      const v = readJson(out).variants.v3;
+      assert.equal(srv.stats.misbehaved, 3, 'test setup: three streams reset');
+      assert.ok(v.responses > 0, 'nothing measured after the resets');
+      // Three lost connections: three errors, not an ECONNRESET plus a "closed by server" each.
+      assert.equal(v.errors, 3, JSON.stringify(v.errorsByClass));
+      assert.deepEqual(Object.keys(v.errorsByClass), ['connection: ECONNRESET'], JSON.stringify(v.errorsByClass));
+      assert.equal(r.code, 0, r.stderr);
     } finally {
       await srv.close();
     }
@@ -130,7 +159,7 @@ describe('misbehaving server: counted error, reconnect with bounded backoff, res
     }
   });
 
-  test('slow handshake beyond --timeout: nothing reachable -> one line, exit 2, result written', { timeout: HARD_TIMEOUT_MS + 5000, todo: TODO_RESULT_ON_EXIT_2 }, async () => {
+  test('slow handshake beyond --timeout: nothing reachable -> one line, exit 2, result written', { timeout: HARD_TIMEOUT_MS + 5000 }, async () => {
     const srv = await startBadServer({ behaviour: 'none', handshakeDelayMs: 60_000 });
     const out = path.join(dir, 'slow-timeout.json');
     try {
@@ -142,12 +171,13 @@ describe('misbehaving server: counted error, reconnect with bounded backoff, res
       assert.match(lines[0]!, /timeout|timed out|no answer|within/i);
       assert.ok(!hasStackTrace(r.stderr));
       assert.ok(existsSync(out), 'no (partial) result file written');
+    assertUnreachableResult(out);
     } finally {
       await srv.close();
     }
   });
 
-  test('nothing listening: one line naming the target, exit 2, result written', { timeout: HARD_TIMEOUT_MS, todo: TODO_RESULT_ON_EXIT_2 }, async () => {
+  test('nothing listening: one line naming the target, exit 2, result written', { timeout: HARD_TIMEOUT_MS }, async () => {
     const port = await closedPort();
     const out = path.join(dir, 'refused.json');
     const r = await runCli(runArgs(`postgres://127.0.0.1:${port}`, out, ['--timeout', '1s']), { timeoutMs: HARD_TIMEOUT_MS });
@@ -158,6 +188,7 @@ describe('misbehaving server: counted error, reconnect with bounded backoff, res
     assert.match(lines[0]!, new RegExp(`127\\.0\\.0\\.1:${port}|ECONNREFUSED|refused`));
     assert.ok(!hasStackTrace(r.stderr));
     assert.ok(existsSync(out), 'no (partial) result file written');
+    assertUnreachableResult(out);
   });
 
   test('not a pageserver (HTTP answers the startup packet): one line, exit 2', { timeout: HARD_TIMEOUT_MS }, async () => {

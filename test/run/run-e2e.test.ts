@@ -120,9 +120,15 @@ test('--on-mismatch abort: stops at the first mismatch, even in warm-up; partial
 });
 
 test('unreachable target: exit 2, one line on stderr, no stack', async () => {
-  const r = await runCli(['run', '--target', 'postgres://127.0.0.1:1', '--tenant', DEFAULT_TENANT_ID, '--timeline', DEFAULT_TIMELINE_ID, '--rel', '1663/16384/16385', '--quiet']);
+  const out = join(dir, 'unreachable.json');
+  const r = await runCli(['run', '--target', 'postgres://127.0.0.1:1', '--tenant', DEFAULT_TENANT_ID, '--timeline', DEFAULT_TIMELINE_ID, '--rel', '1663/16384/16385', '--quiet', '--out', out]);
   assert.equal(r.code, 2);
   assert.match(oneLine(r.stderr), /cannot reach 127\.0\.0\.1:1: ECONNREFUSED/);
+  // The contract: the partial result is still written, with the reason and the configuration.
+  const res = load(out);
+  assert.equal(res.partial, true);
+  assert.match(res.partialReason ?? '', /ECONNREFUSED/);
+  assert.deepEqual(res.config.rels, ['1663/16384/16385']);
 });
 
 test('unknown relation, unknown tenant: exit 2 before measuring, saying which', async () => {

@@ -6,14 +6,16 @@
  * SIGINT/SIGTERM (after writing what was measured, marked partial).
  */
 import os from 'node:os';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { Command } from '../command.js';
 import { EXIT_MISMATCH, EXIT_OK, EXIT_SIGINT, EXIT_SIGTERM } from '../command.js';
 import type { OptionSpec, OptionValues } from '../options.js';
-import { UsageError } from '../../protocol/errors.js';
+import { ProtocolError, TargetError, UsageError } from '../../protocol/errors.js';
+import { parseId, parseRelTag } from '../../protocol/text.js';
+import { parseArgs } from '../options.js';
+import { writeFileAtomic } from '../../report/atomic.js';
 import type { PagestreamResult, VariantName } from '../../report/result.js';
-import { defaultRunOptions, runBenchmark } from '../../client/run.js';
+import { defaultRunOptions, runBenchmark, unreachableResult } from '../../client/run.js';
 import type { OnMismatch, RunOptions } from '../../client/options.js';
 import { renderTable } from '../../report/table.js';
 import { decodeHistogram, percentileDistribution } from '../../stats/histogram.js';
@@ -68,14 +70,82 @@ export function splitArgs(text: string): string[] {
   return out;
 }
 
+/** A 32-hex id option, normalized; the error names the option and the accepted form. */
+function idOption(v: OptionValues, name: 'tenant' | 'timeline'): string | undefined {
+  const text = v[name] as string | undefined;
+  if (text === undefined) return undefined;
+  try {
+    return parseId(text, `${name} id`);
+  } catch {
+    throw new UsageError(`--${name}: ${JSON.stringify(text)} is not 32 hex characters (a ${name} id, e.g. 0123456789abcdef0123456789abcdef)`);
+  }
+}
+
+/** Each --rel must parse as a RelTag; the error names --rel and the form. */
+function relOptions(v: OptionValues): string[] {
+  const rels = (v.rel as string[] | undefined) ?? [];
+  for (const r of rels) {
+    try {
+      parseRelTag(r);
+    } catch (e) {
+      const why = e instanceof ProtocolError && !/: expected spc\/db\/rel/.test(e.message) ? ` (${e.message})` : '';
+      throw new UsageError(`--rel: ${JSON.stringify(r)} is not a RelTag spc/db/rel[.fork], e.g. 1663/5/16384 or 1663/5/16384.main${why}`);
+    }
+  }
+  return rels;
+}
+
+/** --mgmt must be an absolute http(s) URL (it is fetched; anything else would only time out). */
+function mgmtOption(v: OptionValues): string | undefined {
+  const text = v.mgmt as string | undefined;
+  if (text === undefined) return undefined;
+  let u: URL | undefined;
+  try {
+    u = new URL(text);
+  } catch {
+    u = undefined;
+  }
+  if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:') || !u.hostname) {
+    throw new UsageError(`--mgmt: ${JSON.stringify(text)} is not an http(s) URL (expected http://host:port, e.g. http://127.0.0.1:9898)`);
+  }
+  return text;
+}
+
+/**
+ * Check --emulator-args against the embedded emulator's own options before
+ * starting it: a bad flag is then one line here instead of the child's
+ * forwarded error plus ours.
+ */
+async function checkEmulatorArgs(args: string[]): Promise<void> {
+  if (args.length === 0) return;
+  const serve = (await import('./serve.js')).default;
+  try {
+    const parsed = parseArgs(serve, args);
+    if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(parsed.positionals[0])}`);
+  } catch (e) {
+    if (!(e instanceof UsageError || e instanceof ProtocolError)) throw e;
+    const msg = e.message.replace(/^serve: /, '').split('\n')[0]!;
+    throw new UsageError(`--emulator-args: ${msg}; expected options of \`pagestream-bench serve\` (see its --help), e.g. "--faults swap=0.001"`);
+  }
+}
+
 export function toRunOptions(v: OptionValues): RunOptions {
+  const tenant = idOption(v, 'tenant');
+  const timeline = idOption(v, 'timeline');
+  if (v.target === undefined) {
+    // Without --target they would select a tenant of the embedded emulator,
+    // whose ids are its own: almost certainly not what the user meant.
+    for (const n of ['tenant', 'timeline'] as const) {
+      if (v[n] !== undefined) throw new UsageError(`--${n} needs --target (the embedded emulator's timeline is discovered); give --target postgres://host:port or drop --${n}`);
+    }
+  }
   const o: RunOptions = {
     ...D,
     target: v.target as string | undefined,
-    mgmt: v.mgmt as string | undefined,
-    tenant: v.tenant as string | undefined,
-    timeline: v.timeline as string | undefined,
-    rels: (v.rel as string[] | undefined) ?? [],
+    mgmt: mgmtOption(v),
+    tenant,
+    timeline,
+    rels: relOptions(v),
     protocol: v.protocol as RunOptions['protocol'],
     connections: v.connections as number,
     pipeline: v.pipeline as number,
@@ -117,14 +187,14 @@ export function hgrmPath(out: string, variant: VariantName): string {
   return `${out.replace(/\.json$/, '')}.${variant}.hgrm`;
 }
 
+/** Every file is written atomically (temp file + rename): a failure never leaves half a file. */
 export async function writeOutputs(result: PagestreamResult, out: string, v: OptionValues, stderr: (s: string) => void): Promise<void> {
-  mkdirSync(dirname(out) || '.', { recursive: true });
-  writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
+  writeFileAtomic(out, JSON.stringify(result, null, 2) + '\n');
   const written = [out];
   for (const [name, vr] of Object.entries(result.variants)) {
     if (!vr || vr.latencyUs.count === 0) continue;
     const p = hgrmPath(out, name as VariantName);
-    writeFileSync(p, percentileDistribution(decodeHistogram(vr.latencyUs.histogram)));
+    writeFileAtomic(p, percentileDistribution(decodeHistogram(vr.latencyUs.histogram)));
     written.push(p);
   }
   if (v.hlog) {
@@ -136,8 +206,8 @@ export async function writeOutputs(result: PagestreamResult, out: string, v: Opt
     const { renderHtml } = await reportModule<{ renderHtml(r: PagestreamResult): string }>('html');
     const { renderMarkdown } = await reportModule<{ renderMarkdown(r: PagestreamResult): string }>('markdown');
     const base = out.replace(/\.json$/, '');
-    writeFileSync(`${base}.html`, renderHtml(result));
-    writeFileSync(`${base}.md`, renderMarkdown(result));
+    writeFileAtomic(`${base}.html`, renderHtml(result));
+    writeFileAtomic(`${base}.md`, renderMarkdown(result));
     written.push(`${base}.html`, `${base}.md`);
   }
   stderr(`wrote ${written.join(', ')}`);
@@ -151,6 +221,8 @@ const command: Command = {
     const v = args.values;
     if (args.positionals.length > 0) throw new UsageError(`run: unexpected argument ${JSON.stringify(args.positionals[0])}`);
     const opts = toRunOptions(v);
+    await checkEmulatorArgs(opts.emulatorArgs);
+    const out = (v.out as string | undefined) ?? defaultOut();
     const quiet = v.quiet === true;
     const tty = process.stderr.isTTY === true;
     const note = (s: string): void => {
@@ -177,12 +249,23 @@ const command: Command = {
         log: note,
         progress: !quiet && tty ? (line) => process.stderr.write('\r\x1b[K' + line) : undefined,
       });
+    } catch (e) {
+      // The target could not be reached or is not a pageserver (pre-flight):
+      // still write the result — config, zero counters, marked partial with
+      // the reason — then exit 2 with the one line (contract.md). Silently:
+      // the error line says where the result is.
+      if (!(e instanceof TargetError || e instanceof ProtocolError)) throw e;
+      try {
+        writeFileAtomic(out, JSON.stringify(unreachableResult(opts, e.message), null, 2) + '\n');
+      } catch {
+        throw e;
+      }
+      throw new TargetError(e.code, `${e.message} (partial result: ${out})`);
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       if (!quiet && tty) process.stderr.write('\r\x1b[K');
     }
-    const out = (v.out as string | undefined) ?? defaultOut();
     await writeOutputs(result, out, v, note);
     if (v.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
     else if (v.format === 'pagebench') {

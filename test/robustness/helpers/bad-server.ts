@@ -29,7 +29,9 @@ export type Behaviour =
   /** Handshake and Nblocks fine, GetPage never answered; the socket stays open. */
   | 'never-answer'
   /** Not a pageserver at all: an HTTP reply to the startup packet, then close. */
-  | 'http';
+  | 'http'
+  /** Reset the connection (TCP RST) instead of answering the GetPage. */
+  | 'reset';
 
 export interface BadServerOptions {
   behaviour: Behaviour;
@@ -192,6 +194,10 @@ export async function startBadServer(opts: BadServerOptions): Promise<BadServer>
             return;
           case 'never-answer':
             phase = 'dead';
+            return;
+          case 'reset':
+            phase = 'dead';
+            sock.resetAndDestroy();
             return;
           case 'http':
             break;
