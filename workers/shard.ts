@@ -132,6 +132,14 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
       }
       if (phase === PHASE_STOP || Atomics.load(control, ABORT) !== 0) {
         clearInterval(timer);
+        // The hot path records by the phase it reads per socket read, so a
+        // measurement window shorter than one tick may have recorded responses
+        // before this timer ever saw PHASE_MEASURE: they still get their interval.
+        if (measureStart < 0 && stats.interval.totalCount > 0) {
+          measureStart = now;
+          intervalStart = now;
+          eluStart = performance.eventLoopUtilization();
+        }
         if (measureStart >= 0) {
           measureEnd = now;
           if (stats.interval.totalCount > 0 || now - intervalStart > 1) {
