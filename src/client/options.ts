@@ -40,8 +40,17 @@ export interface RunOptions {
   timeoutS: number;
   /** This host's part of a multi-host run (connections and key space). */
   shard?: { index: number; count: number };
-  /** Embedded emulator only: check every accepted page's identity stamp, count wrong pages accepted. */
+  /**
+   * Embedded emulator only: check every accepted page's identity stamp and
+   * data checksum (ground truth), count wrong or corrupted pages accepted as `undetected`.
+   */
   oracle: boolean;
+  /**
+   * With `oracle`: also verify each accepted page's data checksum (default
+   * true). false keeps the oracle to the 25-byte identity stamp, for runs that
+   * measure cost (the checksum is ~1 us per page) and inject no corruption.
+   */
+  oracleChecksum?: boolean;
   /** Extra arguments for the embedded emulator (e.g. `--faults swap=0.01`). */
   emulatorArgs: string[];
   /** Abort the run: stops within a moment and returns what was measured, marked partial. */

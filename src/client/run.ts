@@ -25,6 +25,7 @@ import { ON_MISMATCH_ABORT, ON_MISMATCH_COUNT, ON_MISMATCH_RECONNECT } from './s
 import type { RunOptions } from './options.js';
 import { variantsOf } from './options.js';
 import { parseTargetUrl, resolveTarget } from './target.js';
+import { oracleLevel } from './oracle.js';
 import type { ResolvedTarget } from './target.js';
 import type { ShardResult, ShardTask } from './task.js';
 import { compare, phaseFromWorkers, variantResult } from './aggregate.js';
@@ -142,7 +143,7 @@ export async function runBenchmark(opts: RunOptions, hooks: RunHooks = {}): Prom
         connections: b - a, connIdBase: connLo + a, totalConnections: opts.connections,
         pipeline: opts.pipeline, pattern, batch: opts.batch, seed: opts.seed,
         lsnHi: hi32(target.requestLsn), lsnLo: lo32(target.requestLsn), nmsHi: hi32(target.notModifiedSince), nmsLo: lo32(target.notModifiedSince),
-        verifyChecksum: opts.verifyChecksum, oracle: opts.oracle, onMismatch: MISMATCH_CODE[opts.onMismatch],
+        verifyChecksum: opts.verifyChecksum, oracle: oracleLevel(opts.oracle, opts.oracleChecksum), onMismatch: MISMATCH_CODE[opts.onMismatch],
         timeoutMs: opts.timeoutS * 1000, ratePerConnection: opts.rate ? opts.rate / opts.connections : 0, control: sab,
       };
     };

@@ -22,9 +22,10 @@ import {
   checkGetPageV3Frame, GETPAGE_REQUEST_FRAME, PAGE_OFFSET,
   RESPONSE_ERROR, VERIFY_OK, MISMATCH_TAG, verifyGetPageChecksum, verifyGetPageV2, verifyGetPageV3,
 } from '../protocol/getpage.js';
-import { IDENTITY_STAMP_OFFSET } from '../protocol/page.js';
+import { IDENTITY_STAMP_OFFSET, verifyPageChecksum } from '../protocol/page.js';
 import { InFlightRing } from './ring.js';
-import { writeGetPageV2, writeGetPageV3 } from './request-encoder.js';
+import { ORACLE_PAGE } from './oracle.js';
+import { prefillFrames, writeGetPageV2Fields, writeGetPageV3Fields } from './request-encoder.js';
 import { BlockChooser } from './keys.js';
 import {
   C_ALL_RESPONSES, C_BEHIND, C_BYTES_SENT, C_WRITES, C_MISMATCHES, C_REQUESTS, C_RESPONSES, C_UNDETECTED, ShardStats,
@@ -65,8 +66,8 @@ export interface StreamSpec {
   mode: number;
   pipeline: number;
   verifyChecksum: boolean;
-  /** Emulator only: check each accepted page's identity stamp (ground truth). */
-  oracle: boolean;
+  /** Emulator only: ground-truth check of each accepted page, an ORACLE_* level of oracle.ts (true = stamp only). */
+  oracle: boolean | number;
   onMismatch: number;
   rels: RelColumns;
   /** request_lsn and not_modified_since as u32 halves. */
@@ -99,6 +100,8 @@ export class PageStreamCore {
   private readonly version: 2 | 3;
   private readonly frameSize: number;
   readonly wbuf: Buffer;
+  /** A DataView over exactly wbuf (same offsets), made once: word stores of the changing request fields. */
+  private readonly wdv: DataView;
   private wstart = 0;
   private wpos = 0;
   /**
@@ -133,6 +136,11 @@ export class PageStreamCore {
     this.wbuf = Buffer.alloc(Math.max(4096, (2 * this.ring.capacity + 2) * this.frameSize));
     this.intervalMs = spec.rateRps > 0 ? 1000 / spec.rateRps : 0;
     this.consts = Uint32Array.of(spec.reqidHi, spec.lsnHi, spec.lsnLo, spec.nmsHi, spec.nmsLo);
+    // Per-connection constants once: in every ring row (what the verifier compares)
+    // and in every frame slot of the write arena (template frames, request-encoder.ts).
+    this.ring.fillConstants(spec.reqidHi, spec.lsnHi, spec.lsnLo, spec.nmsHi, spec.nmsLo);
+    prefillFrames(this.wbuf, this.version, this.ring.req, 0);
+    this.wdv = new DataView(this.wbuf.buffer, this.wbuf.byteOffset, this.wbuf.byteLength);
   }
 
   /** Entering (or re-entering after a reconnect) the page stream at time `now`. */
@@ -208,12 +216,21 @@ export class PageStreamCore {
     }
   }
 
-  /** Ground-truth check: the identity stamp buildPage wrote into the page. */
+  /**
+   * Ground-truth check of an accepted page: the identity stamp buildPage wrote
+   * into it names the requested page and, at ORACLE_PAGE, its data checksum is
+   * intact (every emulator page carries a valid one, so a bad checksum is a
+   * corrupted page the verifier let through). When the verifier already checked
+   * the checksum against the requested block (--verify-checksum), it is not
+   * computed twice.
+   * Allocation-free: verifyPageChecksum reads in place (hot-loop test).
+   */
   private stampMatches(buf: Buffer, page: number, i: number): boolean {
     const t = this.ring.req;
     const s = page + IDENTITY_STAMP_OFFSET;
     return buf.readUInt32BE(s) === t.spcnode[i] && buf.readUInt32BE(s + 4) === t.dbnode[i] &&
-      buf.readUInt32BE(s + 8) === t.relnode[i] && buf[s + 12] === t.forknum[i] && buf.readUInt32BE(s + 13) === t.blkno[i];
+      buf.readUInt32BE(s + 8) === t.relnode[i] && buf[s + 12] === t.forknum[i] && buf.readUInt32BE(s + 13) === t.blkno[i] &&
+      (this.spec.oracle !== ORACLE_PAGE || this.spec.verifyChecksum || verifyPageChecksum(buf, page, t.blkno[i]!));
   }
 
   /** Fill free slots: closed loop up to the pipeline depth; open loop as the schedule allows. */
@@ -247,13 +264,8 @@ export class PageStreamCore {
     ch.next();
     const r = ch.out[0]!;
     this.reqidLo = (this.reqidLo + 1) >>> 0;
-    const k = this.consts;
-    t.reqidHi[i] = k[0]!;
+    // reqid_hi, request_lsn and not_modified_since are in every row already (fillConstants).
     t.reqidLo[i] = this.reqidLo;
-    t.lsnHi[i] = k[1]!;
-    t.lsnLo[i] = k[2]!;
-    t.nmsHi[i] = k[3]!;
-    t.nmsLo[i] = k[4]!;
     t.spcnode[i] = spec.rels.spcnode[r]!;
     t.dbnode[i] = spec.rels.dbnode[r]!;
     t.relnode[i] = spec.rels.relnode[r]!;
@@ -267,7 +279,11 @@ export class PageStreamCore {
       this.wpos = 0;
       this.wstart = 0;
     }
-    this.wpos = this.version === 3 ? writeGetPageV3(this.wbuf, this.wpos, t, i) : writeGetPageV2(this.wbuf, this.wpos, t, i);
+    // wpos is always a multiple of the frame size (it only advances by frames and wraps to 0):
+    // a prefilled template slot, so only the changing fields are written.
+    this.wpos = this.version === 3
+      ? writeGetPageV3Fields(this.wdv, this.wbuf, this.wpos, t, i)
+      : writeGetPageV2Fields(this.wdv, this.wbuf, this.wpos, t, i);
     ring.tail++;
     if (this.measuring) this.stats.c[C_REQUESTS]!++;
   }

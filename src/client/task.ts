@@ -38,7 +38,8 @@ export interface ShardTask {
   nmsHi: number;
   nmsLo: number;
   verifyChecksum: boolean;
-  oracle: boolean;
+  /** ORACLE_* level (oracle.ts). */
+  oracle: number;
   onMismatch: number;
   timeoutMs: number;
   /** Open loop: requests/s per connection; 0 = closed loop. */

@@ -11,8 +11,10 @@
  *    detection drops the connection, so one injected fault yields at most one
  *    detection: the responses that were shifted behind it die with the socket.
  *  - undetected: wrong pages the verifier accepted, one per page, counted by
- *    the client's ground-truth oracle (the identity stamp buildPage writes into
- *    every emulator page). After `drop` or `stale`, V2 accepts every shifted page
+ *    the client's ground-truth oracle: the identity stamp buildPage writes into
+ *    every emulator page, and the page's data checksum (emulator pages always
+ *    carry a valid one, so a `corrupt` page accepted is counted too — measured,
+ *    not inferred). After `drop` or `stale`, V2 accepts every shifted page
  *    until the connection ends — so one injected fault can be hundreds of
  *    undetected pages. That is the point of the study: count the damage, not
  *    the cause.
@@ -31,9 +33,13 @@ export interface FaultCell {
   detected: number;
   undetected: number;
   falsePositives: number;
-  /** How `undetected` was obtained: the oracle, or inferred (see `corrupt`). */
+  /**
+   * How `undetected` was obtained. Always 'oracle' now (the oracle checks the
+   * page checksum too); 'inferred' only in result files written before that,
+   * where `corrupt` was inferred as injected − detected.
+   */
   undetectedBasis: 'oracle' | 'inferred';
-  /** Oracle count as measured (equals `undetected` when the basis is 'oracle'). */
+  /** The oracle's count as measured (equals `undetected`). */
   oracleUndetected: number;
   /** Companion faults injected to set the scene (the stale cell's connection resets). */
   companions?: Record<string, number>;
@@ -95,8 +101,10 @@ export function errorResponses(v: VariantResult): number {
 /**
  * Connections lost (closed or reset by the server, protocol errors, timeouts):
  * the client's reconnects minus those it made itself after a mismatch. Counted
- * from reconnects rather than from error classes because one lost connection
- * can surface as two errors (an ECONNRESET 'error' and then the 'close').
+ * from reconnects rather than from error classes: the client counts one error
+ * per lost connection, but page-stream Error responses are errors too, and
+ * results written by older versions counted a reset twice (ECONNRESET, then
+ * the close).
  */
 export function connectionLosses(v: VariantResult, onMismatch: 'count' | 'reconnect' | 'abort'): number {
   return Math.max(0, v.reconnects - (onMismatch === 'count' ? 0 : v.mismatches));
@@ -144,17 +152,15 @@ export function faultCell(
       unexplained = Math.max(0, detected - inj) + v.mismatches + errResp;
       break;
   }
+  // Measured for every kind: the oracle checks the identity stamp and the data
+  // checksum of every accepted page, so a `corrupt` page accepted is counted.
   const oracle = v.undetected ?? 0;
-  // `corrupt` flips one page byte outside the header; the identity-stamp oracle
-  // sees it only if the byte is in the 25-byte stamp. Every corrupted response
-  // the verifier did not flag was accepted, so the count is injected − detected.
-  const inferred = kind === 'corrupt' ? Math.max(oracle, inj - detected) : oracle;
   return {
     injected: inj,
     detected,
-    undetected: inferred,
+    undetected: oracle,
     falsePositives: unexplained,
-    undetectedBasis: kind === 'corrupt' ? 'inferred' : 'oracle',
+    undetectedBasis: 'oracle',
     oracleUndetected: oracle,
     ...(companions.length ? { companions: comp } : {}),
     responses: allResponses(v),

@@ -32,7 +32,7 @@ export function renderFaultTable(s: FaultStudy): string {
     lines.push(line);
   }
   lines.push('');
-  lines.push('!n = n wrong pages accepted (silent corruption); * = inferred as injected − detected (see docs/fault-study.md)');
+  lines.push('detected/injected; !n = n wrong or corrupted pages accepted (silent corruption, counted by the oracle)' + (anyInferred(s) ? '; * = inferred as injected − detected (result written by an older version)' : ''));
   const clean = s.variants.filter((v) => s.clean[v]);
   if (clean.length > 0) {
     lines.push('');
@@ -49,4 +49,9 @@ export function renderFaultTable(s: FaultStudy): string {
     row('p99 us', (c) => String(c.p99Us));
   }
   return lines.join('\n') + '\n';
+}
+
+/** A result file from before the oracle checked checksums may carry inferred cells. */
+function anyInferred(s: FaultStudy): boolean {
+  return Object.values(s.matrix).some((row) => Object.values(row ?? {}).some((c) => c?.undetectedBasis === 'inferred'));
 }

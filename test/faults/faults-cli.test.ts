@@ -66,6 +66,28 @@ test('faults --kinds stale,drop: V2 accepts wrong pages, V3 catches the first, c
   }
 });
 
+test('faults --kinds corrupt: the oracle measures corrupted pages accepted (V3 alone), checksums catch them', { timeout: 60_000 }, async () => {
+  const out = path.join(dir, 'corrupt.json');
+  const r = await runCli(['faults', '--kinds', 'corrupt', '--variants', 'v3,v3+checksum', '--no-clean', '--duration', '0.6', '--rate-per-fault', '0.01',
+    '--connections', '2', '--pipeline', '16', '--workers', '1', '--emulator-args=--relations 3000,2000,1000', '--quiet', '--out', out], { timeoutMs: 55_000 });
+  assert.equal(r.timedOut, false, 'faults hung');
+  assert.ok(!hasStackTrace(r.stderr), r.stderr);
+  assert.equal(r.code, 0, `exit ${r.code}; stderr: ${r.stderr}`);
+  const m = JSON.parse(readFileSync(out, 'utf8')).faults.matrix.corrupt;
+  for (const v of ['v3', 'v3+checksum']) {
+    assert.equal(m[v].undetectedBasis, 'oracle', `corrupt/${v}: not measured: ${JSON.stringify(m[v])}`);
+    assert.equal(m[v].undetected, m[v].oracleUndetected);
+    assert.ok(m[v].injected >= 3, `corrupt/${v}: only ${m[v].injected} injected`);
+    assert.equal(m[v].falsePositives, 0, JSON.stringify(m[v]));
+  }
+  // The echo is right, so V3 flags nothing and accepts corrupted pages — counted, at most one per injection.
+  assert.equal(m.v3.detected, 0, JSON.stringify(m.v3));
+  assert.ok(m.v3.undetected >= 1 && m.v3.undetected <= m.v3.injected, `corrupt/v3: ${m.v3.undetected} accepted of ${m.v3.injected} injected`);
+  // Page checksums catch them: detected as checksum mismatches, none accepted.
+  assert.ok(m['v3+checksum'].detected >= 1 && (m['v3+checksum'].mismatchesByField.checksum ?? 0) >= 1, JSON.stringify(m['v3+checksum']));
+  assert.equal(m['v3+checksum'].undetected, 0, JSON.stringify(m['v3+checksum']));
+});
+
 test('faults: SIGINT mid-study writes a partial result, exits 130, leaves no emulator behind', { timeout: 60_000 }, async () => {
   const out = path.join(dir, 'partial.json');
   const h = spawnCli(['faults', '--kinds', 'drop', '--duration', '30', '--emulator-args=--relations 2000,1000', '--connections', '1', '--pipeline', '4', '--workers', '1', '--quiet', '--out', out], { timeoutMs: 50_000 });

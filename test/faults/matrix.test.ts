@@ -1,7 +1,8 @@
 /**
  * Counting semantics of the fault matrix (src/faults/matrix.ts), on hand-made
  * run figures: which client signal counts as a detection for each kind, how
- * false positives are derived, and how `corrupt`'s wrong pages are inferred.
+ * false positives are derived, and that every cell's wrong pages (also
+ * `corrupt`'s) are the oracle's measured count.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -64,12 +65,13 @@ test('stale: the companion resets explain their connection errors, not more', ()
   assert.equal(extra.falsePositives, 2);
 });
 
-test('corrupt: wrong pages inferred as injected − detected when the stamp oracle cannot see them', () => {
-  const v3 = faultCell('corrupt', result(vr({ undetected: 0 })), { corrupt: 88 }, []);
-  assert.deepEqual([v3.undetected, v3.oracleUndetected, v3.undetectedBasis], [88, 0, 'inferred']);
-  const ck = faultCell('corrupt', result(vr({ mismatches: 61, mismatchesByField: { checksum: 61 } })), { corrupt: 61 }, []);
-  assert.equal(ck.undetected, 0);
-  // If the flipped byte hit the stamp, the oracle's count wins when it is larger.
+test('corrupt: wrong pages measured by the oracle (stamp + page checksum), not inferred from injected − detected', () => {
+  // 88 injected, 85 corrupted pages accepted: 3 were discarded by resets or in flight at the end.
+  const v3 = faultCell('corrupt', result(vr({ undetected: 85 })), { corrupt: 88 }, []);
+  assert.deepEqual([v3.undetected, v3.oracleUndetected, v3.undetectedBasis], [85, 85, 'oracle']);
+  const ck = faultCell('corrupt', result(vr({ mismatches: 61, mismatchesByField: { checksum: 61 } })), { corrupt: 63 }, []);
+  assert.deepEqual([ck.detected, ck.undetected, ck.undetectedBasis], [61, 0, 'oracle']);
+  // The oracle's count stands even when it exceeds the injections (never clamped to them).
   assert.equal(faultCell('corrupt', result(vr({ undetected: 3 })), { corrupt: 2 }, []).undetected, 3);
 });
 

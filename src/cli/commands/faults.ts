@@ -60,7 +60,7 @@ function defaultOut(): string {
 const command: Command = {
   name: 'faults',
   summary: 'fault-detection study: inject each fault kind into the embedded emulator, report what each verification variant (v2, v2+checksum, v3, v3+checksum) detects and what slips through, with ground truth',
-  usage: 'Each cell runs the load generator against a fresh emulator started with --faults <kind>=<rate>; injected comes from the emulator\'s /v1/faults, undetected from the client\'s page-identity oracle.',
+  usage: 'Each cell runs the load generator against a fresh emulator started with --faults <kind>=<rate>; injected comes from the emulator\'s /v1/faults, undetected from the client\'s oracle (each accepted page\'s identity stamp and data checksum).',
   options,
   async run(args) {
     const v = args.values;

@@ -46,7 +46,7 @@ const options: OptionSpec[] = [
   { name: 'timeout', type: 'duration', default: D.timeoutS, doc: 'no response for this long: an error, and a reconnect with backoff' },
   { name: 'shard', type: 'string', arg: '<i/n>', doc: 'this host\'s part of a multi-host run: splits connections and key space' },
   { name: 'emulator-args', type: 'string', rawValue: true, arg: '"<args>"', doc: 'extra arguments for the embedded emulator, e.g. "--faults swap=0.001"' },
-  { name: 'oracle', type: 'bool', default: false, doc: 'embedded emulator only: check each accepted page\'s identity stamp, count wrong pages accepted' },
+  { name: 'oracle', type: 'bool', default: false, doc: 'embedded emulator only: check each accepted page\'s identity stamp and data checksum, count wrong or corrupted pages accepted' },
   { name: 'out', type: 'string', arg: '<file.json>', doc: 'result file (default: results/run-<timestamp>.json)' },
   { name: 'json', type: 'bool', default: false, doc: 'print the result JSON on stdout instead of the table' },
   { name: 'format', type: 'string', choices: ['table', 'pagebench'], default: 'table', doc: 'stdout format (pagebench: Neon pagebench JSON summary per variant)' },
