@@ -33,6 +33,21 @@ export class InFlightRing {
     this.intendedTime = new Float64Array(this.capacity);
   }
 
+  /**
+   * Fill the per-connection constant columns (reqid_hi, request_lsn,
+   * not_modified_since) of every row once: requests then write only their
+   * changing columns, and the verifier still compares all eight echo fields
+   * against the row.
+   */
+  fillConstants(reqidHi: number, lsnHi: number, lsnLo: number, nmsHi: number, nmsLo: number): void {
+    const t = this.req;
+    t.reqidHi.fill(reqidHi);
+    t.lsnHi.fill(lsnHi);
+    t.lsnLo.fill(lsnLo);
+    t.nmsHi.fill(nmsHi);
+    t.nmsLo.fill(nmsLo);
+  }
+
   get inFlight(): number {
     return this.tail - this.head;
   }

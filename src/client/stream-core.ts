@@ -104,12 +104,6 @@ export class PageStreamCore {
   private readonly wdv: DataView;
   private wstart = 0;
   private wpos = 0;
-  /**
-   * Per-connection constants as u32 in a typed array: [reqidHi, lsnHi, lsnLo,
-   * nmsHi, nmsLo]. Lsn::MAX halves (0xFFFFFFFF) are not Smis; read from an
-   * object property they may be boxed, read from a Uint32Array they never are.
-   */
-  private readonly consts: Uint32Array;
   private reqidLo = 0;
   /**
    * [0] the batch clock (ms, performance.now() read once per socket read or
@@ -135,7 +129,6 @@ export class PageStreamCore {
     this.ring = new InFlightRing(spec.pipeline);
     this.wbuf = Buffer.alloc(Math.max(4096, (2 * this.ring.capacity + 2) * this.frameSize));
     this.intervalMs = spec.rateRps > 0 ? 1000 / spec.rateRps : 0;
-    this.consts = Uint32Array.of(spec.reqidHi, spec.lsnHi, spec.lsnLo, spec.nmsHi, spec.nmsLo);
     // Per-connection constants once: in every ring row (what the verifier compares)
     // and in every frame slot of the write arena (template frames, request-encoder.ts).
     this.ring.fillConstants(spec.reqidHi, spec.lsnHi, spec.lsnLo, spec.nmsHi, spec.nmsLo);

@@ -54,12 +54,27 @@ export class StreamFrameReader {
   /** A frame larger than the pending region (never a GetPage): rare, cold, allocated. */
   private big: Buffer | null = null;
   private readonly handler: StreamFrameHandler;
+  /**
+   * ONE Buffer over the whole arena (read region and every pending region).
+   * Frames are handed to the handler as (all, absolute offset) whether they
+   * lie in the read region or were stashed: the verifier's DataView cache
+   * (protocol/view.ts) then always hits on buffer identity, where alternating
+   * between the read Buffer and the pending Buffer cost a miss — two slow
+   * `buffer`/`byteOffset` getter calls — on every straddling frame.
+   */
+  private readonly all: Buffer;
+  /** The arena's read region (where socket reads land): offset 0 of `all`. */
+  private readonly readBuf: Buffer;
+  private readonly ab: ArrayBufferLike;
 
   constructor(arena: ReadArena, handler: StreamFrameHandler) {
     this.arena = arena.bytes;
     this.pendAbs = arena.claimPending();
     this.pendCap = arena.pendingSize;
     this.pend = Buffer.from(arena.bytes.buffer, this.pendAbs, this.pendCap);
+    this.all = Buffer.from(arena.bytes.buffer, arena.bytes.byteOffset, arena.bytes.byteLength);
+    this.readBuf = arena.read;
+    this.ab = arena.bytes.buffer;
     this.handler = handler;
   }
 
@@ -106,17 +121,30 @@ export class StreamFrameReader {
       this.stash(chunk, p, take);
       p += take;
       if (this.pendLen < total) return;
-      const buf = this.big ?? this.pend;
+      const big = this.big;
       this.pendLen = 0;
       this.big = null;
-      this.handler.onFrame(buf[0]!, buf, 5, total - 5);
+      if (big !== null) this.handler.onFrame(big[0]!, big, 5, total - 5);
+      else this.handler.onFrame(this.pend[0]!, this.all, this.pendAbs + 5, total - 5);
     }
-    while (end - p >= 5) {
-      const total = this.lengthOf(chunk, p);
-      if (end - p < total) break;
-      this.handler.onFrame(chunk[p]!, chunk, p + 5, total - 5);
-      p += total;
+    // Address the chunk through `all` when it lies in the arena (always, on the socket path).
+    let buf = chunk;
+    let base = 0;
+    if (chunk === this.readBuf) {
+      buf = this.all;
+    } else if (chunk.buffer === this.ab) {
+      buf = this.all;
+      base = chunk.byteOffset - this.arena.byteOffset;
     }
+    let q = base + p;
+    const qend = base + end;
+    while (qend - q >= 5) {
+      const total = this.lengthOf(buf, q);
+      if (qend - q < total) break;
+      this.handler.onFrame(buf[q]!, buf, q + 5, total - 5);
+      q += total;
+    }
+    p = q - base;
     if (p < end) {
       const n = end - p;
       if (n > this.pendCap) {
