@@ -9,9 +9,8 @@
 import os from 'node:os';
 import { performance, PerformanceObserver } from 'node:perf_hooks';
 import { Piscina } from 'piscina';
-import { RESULT_SCHEMA } from '../report/result.js';
+import { resultEnvelope } from '../report/result.js';
 import type { PagestreamResult, RunConfig, Saturation, VariantName, VariantResult } from '../report/result.js';
-import { VERSION } from '../version.js';
 import { UsageError } from '../protocol/errors.js';
 import { hi32, lo32 } from '../protocol/u64.js';
 import { formatRelTag } from '../protocol/text.js';
@@ -361,19 +360,8 @@ function buildResult(
     const cpus = os.availableParallelism?.() ?? os.cpus().length;
     saturation.suggestion = nWorkers < Math.max(1, cpus - 1) ? `raise --workers (now ${nWorkers}; this machine has ${cpus} CPUs)` : `run the load generator on more cores or hosts (--shard i/n), or lower --connections × --pipeline`;
   }
-  const cpus = os.cpus();
   return {
-    schema: RESULT_SCHEMA,
-    tool: { name: 'pagestream-bench', version: VERSION },
-    node: process.version,
-    cpus: cpus.length,
-    cpuModel: cpus[0]?.model,
-    platform: `${process.platform}-${process.arch}`,
-    hostname: os.hostname(),
-    startedAt: startedAt.toISOString(),
-    finishedAt: new Date().toISOString(),
-    partial: partialReason !== undefined,
-    ...(partialReason !== undefined ? { partialReason } : {}),
+    ...resultEnvelope(startedAt, partialReason),
     config: JSON.parse(JSON.stringify(config)) as RunConfig,
     variants: out,
     comparison,

@@ -3,28 +3,15 @@
  * last run, the study's configuration, the clean runs' variant figures (so
  * `report` can show them), and the `faults` object (matrix, clean, notes).
  */
-import os from 'node:os';
-import { RESULT_SCHEMA } from '../report/result.js';
+import { resultEnvelope } from '../report/result.js';
 import type { PagestreamResult } from '../report/result.js';
-import { VERSION } from '../version.js';
 import type { StudyOutcome } from './study.js';
 
 export function studyResult(o: StudyOutcome, startedAt: Date): PagestreamResult {
   const s = o.study;
-  const cpus = os.cpus();
   const shell = o.shell;
   return {
-    schema: RESULT_SCHEMA,
-    tool: { name: 'pagestream-bench', version: VERSION },
-    node: process.version,
-    cpus: cpus.length,
-    cpuModel: cpus[0]?.model,
-    platform: `${process.platform}-${process.arch}`,
-    hostname: os.hostname(),
-    startedAt: startedAt.toISOString(),
-    finishedAt: new Date().toISOString(),
-    partial: o.partial,
-    ...(o.partialReason ? { partialReason: o.partialReason } : {}),
+    ...resultEnvelope(startedAt, o.partial ? (o.partialReason ?? 'interrupted') : undefined),
     config: {
       command: 'faults',
       target: 'embedded',

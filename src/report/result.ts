@@ -1,3 +1,6 @@
+import os from 'node:os';
+import { VERSION } from '../version.js';
+
 /**
  * The result file, `pagestream-bench.result/v1` (contract.md). One type shared
  * by `run` (writer), `report`, `gate`, `merge`, `faults` and `sweep` (readers).
@@ -155,4 +158,25 @@ export interface PagestreamResult {
   sweep?: unknown;
   /** Set by `merge`: the shards this result was merged from. */
   mergedFrom?: Array<{ file: string; shard?: { index: number; count: number } }>;
+}
+
+/** The fields every result file starts with: schema, tool, machine, time window, partial flag. */
+export type ResultEnvelope = Pick<PagestreamResult, 'schema' | 'tool' | 'node' | 'cpus' | 'cpuModel' | 'platform' | 'hostname' | 'startedAt' | 'finishedAt' | 'partial' | 'partialReason'>;
+
+/** Build the envelope for a result that started at `startedAt` and ends now. */
+export function resultEnvelope(startedAt: Date | string, partialReason?: string): ResultEnvelope {
+  const cpus = os.cpus();
+  return {
+    schema: RESULT_SCHEMA,
+    tool: { name: 'pagestream-bench', version: VERSION },
+    node: process.version,
+    cpus: cpus.length,
+    cpuModel: cpus[0]?.model,
+    platform: `${process.platform}-${process.arch}`,
+    hostname: os.hostname(),
+    startedAt: typeof startedAt === 'string' ? startedAt : startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    partial: partialReason !== undefined,
+    ...(partialReason !== undefined ? { partialReason } : {}),
+  };
 }

@@ -8,10 +8,9 @@
 import os from 'node:os';
 import { writeFileAtomic } from '../report/atomic.js';
 import { computeComparison } from '../report/compare.js';
-import { RESULT_SCHEMA, type PagestreamResult, type VariantName } from '../report/result.js';
+import { resultEnvelope, type PagestreamResult, type VariantName } from '../report/result.js';
 import { defaultRunOptions, variantsOf, type RunOptions } from '../client/options.js';
 import { TargetError } from '../protocol/errors.js';
-import { VERSION } from '../version.js';
 import { ANALYZE_DEFAULTS } from './analyze.js';
 import { runSweep } from './engine.js';
 import { loadRunBenchmark, runMeasurer } from './measure-run.js';
@@ -194,15 +193,7 @@ function buildResult(
 ): PagestreamResult {
   const last = [...results.values()].at(-1);
   const out: PagestreamResult = {
-    schema: RESULT_SCHEMA,
-    tool: { name: 'pagestream-bench', version: VERSION },
-    node: process.version,
-    cpus: os.cpus().length,
-    cpuModel: os.cpus()[0]?.model ?? 'unknown',
-    platform: `${process.platform}-${process.arch}`,
-    startedAt,
-    finishedAt: new Date().toISOString(),
-    partial: false,
+    ...resultEnvelope(startedAt),
     config: {
       ...(last?.config ?? {
         target: o.target === undefined ? 'embedded' : 'target',

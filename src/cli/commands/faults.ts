@@ -64,7 +64,6 @@ const command: Command = {
   options,
   async run(args) {
     const v = args.values;
-    if (args.positionals.length > 0) throw new UsageError(`faults: unexpected argument ${JSON.stringify(args.positionals[0])}`);
     const kinds = parseList<StudyFaultKind>(v.kinds as string, STUDY_FAULT_KINDS, 'kinds');
     const variants = parseList<VerifyVariantName>(v.variants as string, VARIANT_NAMES, 'variants');
     const emulatorArgs = v['emulator-args'] ? String(v['emulator-args']).split(/\s+/).filter((w) => w !== '') : [];

@@ -219,7 +219,6 @@ const command: Command = {
   options,
   async run(args) {
     const v = args.values;
-    if (args.positionals.length > 0) throw new UsageError(`run: unexpected argument ${JSON.stringify(args.positionals[0])}`);
     const opts = toRunOptions(v);
     await checkEmulatorArgs(opts.emulatorArgs);
     const out = (v.out as string | undefined) ?? defaultOut();
