@@ -6,13 +6,15 @@
  * noise from the network path are out of the figure. The loopback peer's echo
  * patching (~58 byte stores per request) is included: compare figures of this
  * command with each other, not with end-to-end CPU per response.
- * Usage: node dist/bench/hot-loop.js [--responses 3000000] [--rounds 5] [--v2]
+ * Usage: node dist/bench/hot-loop.js [--responses 3000000] [--rounds 5] [--v2] [--noverify --nosink]
+ * (--noverify --nosink: V3 without the echo compare and without the peer's patching,
+ * to see what the peer costs: the responses then no longer answer the requests.)
  */
 import { PageStreamConnection } from '../src/client/connection.js';
 import { createControl, PHASE, PHASE_MEASURE } from '../src/client/control.js';
 import { BlockChooser, makeKeySpace } from '../src/client/keys.js';
 import { C_RESPONSES, ShardStats } from '../src/client/shard-stats.js';
-import { MODE_V2, MODE_V3, ON_MISMATCH_COUNT } from '../src/client/stream-core.js';
+import { MODE_V2, MODE_V3, MODE_V3_NOVERIFY, ON_MISMATCH_COUNT } from '../src/client/stream-core.js';
 import type { StreamSpec } from '../src/client/stream-core.js';
 import { ReadArena } from '../src/client/stream-reader.js';
 import { LoopbackStream } from '../test/client/helpers/loopback-stream.js';
@@ -28,7 +30,7 @@ const control = new Int32Array(createControl(1));
 Atomics.store(control, PHASE, PHASE_MEASURE);
 const stats = new ShardStats();
 const spec: StreamSpec = {
-  mode: version === 3 ? MODE_V3 : MODE_V2, pipeline: depth, verifyChecksum: false, oracle: false, onMismatch: ON_MISMATCH_COUNT,
+  mode: version === 2 ? MODE_V2 : args.includes('--noverify') ? MODE_V3_NOVERIFY : MODE_V3, pipeline: depth, verifyChecksum: false, oracle: false, onMismatch: ON_MISMATCH_COUNT,
   rels: { spcnode: Uint32Array.of(1663, 1663), dbnode: Uint32Array.of(16384, 16384), relnode: Uint32Array.of(16385, 16390), forknum: Uint8Array.of(0, 0) },
   lsnHi: 0xffffffff, lsnLo: 0xffffffff, nmsHi: 0, nmsLo: 0x08f3c1a8, rateRps: 0, reqidHi: 77,
 };
@@ -39,7 +41,7 @@ const conn = new PageStreamConnection(
   spec, chooser, stats, arena, control, 60_000, { onFirstReady() {} },
 );
 const peer = new LoopbackStream(version, depth, 37_000, { spcnode: 1663, dbnode: 16384, relnode: 16385, forknum: 0, blkno: 0 }, arena.read);
-conn.writeOut = peer.sink;
+conn.writeOut = args.includes('--nosink') ? () => {} : peer.sink;
 conn.enterStream();
 const clock = Float64Array.of(1000);
 function drive(responses: number): void {

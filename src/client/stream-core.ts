@@ -291,5 +291,14 @@ export class PageStreamCore {
       this.owner.flush(this.wbuf, this.wstart, this.wpos);
       this.wstart = this.wpos;
     }
+    // Wrap at a batch boundary while a whole pipeline still fits behind: a batch
+    // (at most `pipeline` requests: the ring bounds it) then never splits into two
+    // writes at the arena's end — that split cost ~1 extra write per 4 reads. Safe
+    // for bytes Node may still queue: a slot is rewritten only after >= 2*capacity+2
+    // - pipeline > pipeline newer requests, and only the newest `pipeline` can be unsent.
+    if (this.wbuf.length - this.wpos < this.spec.pipeline * this.frameSize) {
+      this.wpos = 0;
+      this.wstart = 0;
+    }
   }
 }
