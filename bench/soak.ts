@@ -63,7 +63,7 @@ function emulatorPid(): number {
     try {
       const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === process.pid && readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0').includes('serve')) return Number(d);
+      if (ppid === process.pid && readFileSync(`/proc/${d}/cmdline`, 'utf8').split(/[\0 ]/).includes('serve')) return Number(d);
     } catch { /* raced */ }
   }
   return 0;
