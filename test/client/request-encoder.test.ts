@@ -1,14 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeGetPageV2, writeGetPageV3 } from '../../src/client/request-encoder.js';
-import { GetPageRequestTable, setGetPageRow } from '../../src/protocol/getpage.js';
+import { encodeGetPageV2, encodeGetPageV3, GetPageRequestTable, setGetPageRow } from '../../src/protocol/getpage.js';
 
 const t = new GetPageRequestTable(2);
 setGetPageRow(t, 1, 0x0000_004d_8000_0001n, 0xffff_ffff_ffff_ffffn, 0x0000_0000_08f3_c1a8n, { spcnode: 1663, dbnode: 16384, relnode: 0x8000_4001, forknum: 2 }, 0xfedc_ba98);
 
 test('V3 GetPage request frame, byte for byte from protocol.md §2', () => {
   const b = Buffer.alloc(60, 0xee);
-  assert.equal(writeGetPageV3(b, 3, t, 1), 50);
+  assert.equal(encodeGetPageV3(b, 3, t, 1), 50);
   // Hand-written: 'd', len 46, tag 2, reqid, request_lsn, nms, spc 1663, db 16384, rel, fork 2, blkno.
   const want = Buffer.from(
     '64' + '0000002e' + '02' + '0000004d80000001' + 'ffffffffffffffff' + '0000000008f3c1a8' +
@@ -20,7 +19,7 @@ test('V3 GetPage request frame, byte for byte from protocol.md §2', () => {
 
 test('V2 GetPage request frame, byte for byte from protocol.md §2', () => {
   const b = Buffer.alloc(39);
-  assert.equal(writeGetPageV2(b, 0, t, 1), 39);
+  assert.equal(encodeGetPageV2(b, 0, t, 1), 39);
   const want = Buffer.from(
     '64' + '00000026' + '02' + 'ffffffffffffffff' + '0000000008f3c1a8' +
     '0000067f' + '00004000' + '80004001' + '02' + 'fedcba98', 'hex');
