@@ -105,19 +105,21 @@ function responsePayload(v: PagestreamVersion): fc.Arbitrary<Uint8Array> {
   );
 }
 
+/** A frame header with an arbitrary (often absurd) length field and a short body: either direction. */
+const absurdFrame: fc.Arbitrary<Uint8Array> = fc.tuple(fc.nat(255), fc.integer({ min: -0x80000000, max: 0x7fffffff }), smallBytes).map(([t, len, body]) => {
+  const b = Buffer.allocUnsafe(5 + body.length);
+  b[0] = t;
+  b.writeInt32BE(len, 1);
+  b.set(body, 5);
+  return b;
+});
+
 /** One segment of a server->client stream. */
 function serverSegment(v: PagestreamVersion): fc.Arbitrary<Uint8Array> {
   return fc.oneof(
     { weight: 6, arbitrary: responsePayload(v).map((p) => frame(Msg.CopyData, p)) },
     { weight: 2, arbitrary: fc.tuple(fc.constantFrom(Msg.ErrorResponse, Msg.NoticeResponse, Msg.Authentication, Msg.ParameterStatus, Msg.ReadyForQuery, Msg.CopyBothResponse, 0x00, 0xff), smallBytes).map(([t, b]) => frame(t, b)) },
-    // A frame header with an arbitrary (often absurd) length field and a short body.
-    { weight: 1, arbitrary: fc.tuple(fc.nat(255), fc.integer({ min: -0x80000000, max: 0x7fffffff }), smallBytes).map(([t, len, body]) => {
-      const b = Buffer.allocUnsafe(5 + body.length);
-      b[0] = t;
-      b.writeInt32BE(len, 1);
-      b.set(body, 5);
-      return b;
-    }) },
+    { weight: 1, arbitrary: absurdFrame },
     { weight: 1, arbitrary: smallBytes },
   );
 }
@@ -138,13 +140,7 @@ function clientSegment(v: PagestreamVersion): fc.Arbitrary<Uint8Array> {
   return fc.oneof(
     { weight: 6, arbitrary: reqPayload.map((p) => frame(Msg.CopyData, p)) },
     { weight: 2, arbitrary: fc.tuple(fc.constantFrom(Msg.Query, Msg.Password, Msg.Terminate, Msg.CopyDone, Msg.CopyFail, 0x00, 0xff), smallBytes).map(([t, b]) => frame(t, b)) },
-    { weight: 1, arbitrary: fc.tuple(fc.nat(255), fc.integer({ min: -0x80000000, max: 0x7fffffff }), smallBytes).map(([t, len, body]) => {
-      const b = Buffer.allocUnsafe(5 + body.length);
-      b[0] = t;
-      b.writeInt32BE(len, 1);
-      b.set(body, 5);
-      return b;
-    }) },
+    { weight: 1, arbitrary: absurdFrame },
     { weight: 1, arbitrary: smallBytes },
   );
 }
