@@ -19,8 +19,8 @@ import type { GetPageRequestTable } from '../protocol/getpage.js';
  * from row `row` of a table whose constant columns are filled) and each
  * request writes only its changing 21 (V3) / 17 (V2) bytes, as word stores
  * through a DataView made once over the arena (offsets of `dv` = offsets of
- * the Buffer: made with the Buffer's byteOffset). `| 0`: an int32 argument is
- * never boxed, a u32 above 2^31 could be.
+ * the Buffer: made with the Buffer's byteOffset). The table holds int32 bit
+ * patterns, so no value handed to setInt32 is ever boxed.
  */
 export function prefillFrames(buf: Buffer, version: 2 | 3, t: GetPageRequestTable, row: number): void {
   const size = version === 3 ? 47 : 39;
@@ -32,21 +32,25 @@ export function prefillFrames(buf: Buffer, version: 2 | 3, t: GetPageRequestTabl
 
 /** The changing fields of a V3 request into a prefilled frame slot at `off`. */
 export function writeGetPageV3Fields(dv: DataView, buf: Buffer, off: number, t: GetPageRequestTable, i: number): number {
-  dv.setInt32(off + 10, t.reqidLo[i]! | 0);
-  dv.setInt32(off + 30, t.spcnode[i]! | 0);
-  dv.setInt32(off + 34, t.dbnode[i]! | 0);
-  dv.setInt32(off + 38, t.relnode[i]! | 0);
-  buf[off + 42] = t.forknum[i]!;
-  dv.setInt32(off + 43, t.blkno[i]! | 0);
+  const R = t.rows;
+  const r = i << 4; // row layout: RowField in protocol/getpage.ts
+  dv.setInt32(off + 10, R[r + 1]!); // reqid lo
+  dv.setInt32(off + 30, R[r + 6]!); // spcnode
+  dv.setInt32(off + 34, R[r + 7]!); // dbnode
+  dv.setInt32(off + 38, R[r + 8]!); // relnode
+  buf[off + 42] = R[r + 9]!; // forknum
+  dv.setInt32(off + 43, R[r + 10]!); // blkno
   return off + 47;
 }
 
 /** The changing fields of a V2 request into a prefilled frame slot at `off`. */
 export function writeGetPageV2Fields(dv: DataView, buf: Buffer, off: number, t: GetPageRequestTable, i: number): number {
-  dv.setInt32(off + 22, t.spcnode[i]! | 0);
-  dv.setInt32(off + 26, t.dbnode[i]! | 0);
-  dv.setInt32(off + 30, t.relnode[i]! | 0);
-  buf[off + 34] = t.forknum[i]!;
-  dv.setInt32(off + 35, t.blkno[i]! | 0);
+  const R = t.rows;
+  const r = i << 4;
+  dv.setInt32(off + 22, R[r + 6]!); // spcnode
+  dv.setInt32(off + 26, R[r + 7]!); // dbnode
+  dv.setInt32(off + 30, R[r + 8]!); // relnode
+  buf[off + 34] = R[r + 9]!; // forknum
+  dv.setInt32(off + 35, R[r + 10]!); // blkno
   return off + 39;
 }

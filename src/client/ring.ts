@@ -1,15 +1,15 @@
 /**
  * The in-flight ring of one connection: a preallocated power-of-two ring of
- * slots stored as typed-array columns. Responses arrive in request order, so
+ * slots stored in typed arrays. Responses arrive in request order, so
  * the oldest outstanding request is always at `head & mask`; a new request
  * goes to `tail & mask`. No Map keyed by reqid, no object per request.
  *
- * The request columns are the protocol layer's GetPageRequestTable (what the
+ * The request rows are the protocol layer's GetPageRequestTable (what the
  * verifier compares against); the ring adds the relation index (which target
  * relation the slot reads), the send batch time and, open loop, the intended
  * send time, both in performance.now() milliseconds of this thread.
  */
-import { GetPageRequestTable } from '../protocol/getpage.js';
+import { GetPageRequestTable, RowField } from '../protocol/getpage.js';
 
 export class InFlightRing {
   readonly req: GetPageRequestTable;
@@ -34,18 +34,20 @@ export class InFlightRing {
   }
 
   /**
-   * Fill the per-connection constant columns (reqid_hi, request_lsn,
+   * Fill the per-connection constant fields (reqid_hi, request_lsn,
    * not_modified_since) of every row once: requests then write only their
    * changing columns, and the verifier still compares all eight echo fields
    * against the row.
    */
   fillConstants(reqidHi: number, lsnHi: number, lsnLo: number, nmsHi: number, nmsLo: number): void {
     const t = this.req;
-    t.reqidHi.fill(reqidHi);
-    t.lsnHi.fill(lsnHi);
-    t.lsnLo.fill(lsnLo);
-    t.nmsHi.fill(nmsHi);
-    t.nmsLo.fill(nmsLo);
+    for (let i = 0; i < t.capacity; i++) {
+      t.set(i, RowField.reqidHi, reqidHi);
+      t.set(i, RowField.lsnHi, lsnHi);
+      t.set(i, RowField.lsnLo, lsnLo);
+      t.set(i, RowField.nmsHi, nmsHi);
+      t.set(i, RowField.nmsLo, nmsLo);
+    }
   }
 
   get inFlight(): number {

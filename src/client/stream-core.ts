@@ -219,11 +219,12 @@ export class PageStreamCore {
    * Allocation-free: verifyPageChecksum reads in place (hot-loop test).
    */
   private stampMatches(buf: Buffer, page: number, i: number): boolean {
-    const t = this.ring.req;
+    const R = this.ring.req.rows;
+    const r = i << 4; // row layout: RowField in protocol/getpage.ts
     const s = page + IDENTITY_STAMP_OFFSET;
-    return buf.readUInt32BE(s) === t.spcnode[i] && buf.readUInt32BE(s + 4) === t.dbnode[i] &&
-      buf.readUInt32BE(s + 8) === t.relnode[i] && buf[s + 12] === t.forknum[i] && buf.readUInt32BE(s + 13) === t.blkno[i] &&
-      (this.spec.oracle !== ORACLE_PAGE || this.spec.verifyChecksum || verifyPageChecksum(buf, page, t.blkno[i]!));
+    return buf.readInt32BE(s) === R[r + 6] && buf.readInt32BE(s + 4) === R[r + 7] &&
+      buf.readInt32BE(s + 8) === R[r + 8] && buf[s + 12] === R[r + 9] && buf.readInt32BE(s + 13) === R[r + 10] &&
+      (this.spec.oracle !== ORACLE_PAGE || this.spec.verifyChecksum || verifyPageChecksum(buf, page, R[r + 10]! >>> 0));
   }
 
   /** Fill free slots: closed loop up to the pipeline depth; open loop as the schedule allows. */
@@ -258,12 +259,14 @@ export class PageStreamCore {
     const r = ch.out[0]!;
     this.reqidLo = (this.reqidLo + 1) >>> 0;
     // reqid_hi, request_lsn and not_modified_since are in every row already (fillConstants).
-    t.reqidLo[i] = this.reqidLo;
-    t.spcnode[i] = spec.rels.spcnode[r]!;
-    t.dbnode[i] = spec.rels.dbnode[r]!;
-    t.relnode[i] = spec.rels.relnode[r]!;
-    t.forknum[i] = spec.rels.forknum[r]!;
-    t.blkno[i] = ch.out[1]!;
+    const R = t.rows;
+    const w = i << 4; // row layout: RowField in protocol/getpage.ts
+    R[w + 1] = this.reqidLo;
+    R[w + 6] = spec.rels.spcnode[r]!;
+    R[w + 7] = spec.rels.dbnode[r]!;
+    R[w + 8] = spec.rels.relnode[r]!;
+    R[w + 9] = spec.rels.forknum[r]!;
+    R[w + 10] = ch.out[1]!;
     ring.relIndex[i] = r;
     ring.sendTime[i] = this.clock[0]!;
     ring.intendedTime[i] = this.clock[openLoop ? 1 : 0]!;

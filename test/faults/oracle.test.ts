@@ -15,7 +15,7 @@ import type { CoreOwner, StreamSpec } from '../../src/client/stream-core.js';
 import { BlockChooser, makeKeySpace } from '../../src/client/keys.js';
 import { C_ALL_RESPONSES, C_MISMATCHES, C_UNDETECTED, ShardStats } from '../../src/client/shard-stats.js';
 import { ORACLE_OFF, ORACLE_PAGE, ORACLE_STAMP, oracleLevel } from '../../src/client/oracle.js';
-import { MISMATCH_CHECKSUM } from '../../src/protocol/getpage.js';
+import { MISMATCH_CHECKSUM, RowField } from '../../src/protocol/getpage.js';
 import { buildPage, IDENTITY_STAMP_OFFSET } from '../../src/protocol/page.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -50,7 +50,7 @@ function setup(oracle: number | boolean, verifyChecksum: boolean) {
   const answer = (): void => {
     const ring = core.ring;
     const i = ring.head & ring.mask;
-    const hi = ring.req.reqidHi[i]!, lo = ring.req.reqidLo[i]!;
+    const hi = ring.req.get(i, RowField.reqidHi), lo = ring.req.get(i, RowField.reqidLo);
     res[1] = hi >>> 24; res[2] = (hi >>> 16) & 0xff; res[3] = (hi >>> 8) & 0xff; res[4] = hi & 0xff;
     res[5] = lo >>> 24; res[6] = (lo >>> 16) & 0xff; res[7] = (lo >>> 8) & 0xff; res[8] = lo & 0xff;
     core.onResponse(res, 0, PAYLOAD);

@@ -15,7 +15,7 @@ import {
   checkGetPageV3Frame, verifyGetPageChecksum, GETPAGE_REQUEST_FRAME, GETPAGE_RESPONSE_FRAME, PAGE_OFFSET,
   VERIFY_OK, MISMATCH_TAG, MISMATCH_LENGTH, MISMATCH_REQID, MISMATCH_REQUEST_LSN, MISMATCH_NOT_MODIFIED_SINCE,
   MISMATCH_SPCNODE, MISMATCH_DBNODE, MISMATCH_RELNODE, MISMATCH_FORKNUM, MISMATCH_BLKNO, MISMATCH_CHECKSUM,
-  RESPONSE_ERROR, VERIFY_CODE_NAMES, VERIFY_CODES, isMismatch,
+  RESPONSE_ERROR, VERIFY_CODE_NAMES, VERIFY_CODES, isMismatch, RowField,
 } from '../../src/protocol/getpage.js';
 import { buildPage } from '../../src/protocol/page.js';
 import { ascii, bytes, embed } from './helpers/bytes.js';
@@ -194,7 +194,7 @@ test('verifyGetPageV3 reports the first differing field in wire order', () => {
 test('verifyGetPageV3 compares against the right slot', () => {
   const t = table(5);
   assert.equal(verifyGetPageV3(V3_RESPONSE, 0, V3_RESPONSE.length, t, 6), MISMATCH_REQID); // slot 6 is empty
-  t.blkno[5] = blkno + 1;
+  t.set(5, RowField.blkno, blkno + 1);
   assert.equal(verifyGetPageV3(V3_RESPONSE, 0, V3_RESPONSE.length, t, 5), MISMATCH_BLKNO);
 });
 
@@ -261,7 +261,7 @@ test('verifyGetPageChecksum checks the page image for the requested block, V2 an
   const r2 = bytes('66', img);
   assert.equal(verifyGetPageChecksum(3, r3, 0, t, 1), VERIFY_OK);
   assert.equal(verifyGetPageChecksum(2, r2, 0, t, 1), VERIFY_OK);
-  t.blkno[1] = blkno + 1;
+  t.set(1, RowField.blkno, blkno + 1);
   assert.equal(verifyGetPageChecksum(3, r3, 0, t, 1), MISMATCH_CHECKSUM);
   assert.equal(verifyGetPageChecksum(2, r2, 0, t, 1), MISMATCH_CHECKSUM);
 });
