@@ -110,7 +110,9 @@ export class PageStreamConnection implements FrameHandler, CoreOwner {
     this.version = spec.mode === MODE_V2 ? 2 : 3;
     this.core = new PageStreamCore(spec, stats, chooser, this);
     this.reader = new FrameReader(this, { initialPending: 1024 });
-    this.sreader = new StreamFrameReader(arena, this);
+    // Head-only straddling GetPage frames unless something reads the page
+    // (--verify-checksum, the fault oracle's identity stamp).
+    this.sreader = new StreamFrameReader(arena, this, !spec.verifyChecksum && !spec.oracle);
     // One closure per connection, made once: the onread callback.
     // `buf` is always our readBuffer (a Buffer); the typing says Uint8Array.
     this.onReadCb = (n: number, buf: Uint8Array): boolean => {

@@ -21,6 +21,14 @@ export class ReadArena {
   readonly bytes: Uint8Array;
   /** Where socket reads land (passed to net.connect({ onread: { buffer } })). */
   readonly read: Buffer;
+  /**
+   * One Buffer over the whole arena, shared by every connection's reader:
+   * frames go to the handlers as (all, absolute offset), so the verifier's
+   * DataView cache sees one Buffer identity for the whole worker. One per
+   * connection made the cache miss — two slow `buffer`/`byteOffset` getter
+   * calls — whenever reads of different connections alternated.
+   */
+  readonly all: Buffer;
   readonly pendingSize: number;
   private next: number;
 
@@ -28,6 +36,7 @@ export class ReadArena {
     this.pendingSize = pendingSize;
     this.bytes = new Uint8Array(new ArrayBuffer(readSize + connections * pendingSize));
     this.read = Buffer.from(this.bytes.buffer, 0, readSize);
+    this.all = Buffer.from(this.bytes.buffer, 0, this.bytes.byteLength);
     this.next = readSize;
   }
 
@@ -39,6 +48,14 @@ export class ReadArena {
     return off;
   }
 }
+
+/**
+ * Frame bytes of a GetPage response a head-only reader keeps: the CopyData
+ * envelope (5), the tag and the V3 echo (1 + 41) — all the verifier reads.
+ */
+export const GETPAGE_HEAD_BYTES = 47;
+/** Page-stream tag of a GetPage response (protocol.md §3). */
+const TAG_GETPAGE_RESPONSE = 102;
 
 export interface StreamFrameHandler {
   onFrame(type: number, buf: Buffer, off: number, len: number): void;
@@ -55,6 +72,18 @@ export class StreamFrameReader {
   private big: Buffer | null = null;
   private readonly handler: StreamFrameHandler;
   /**
+   * Head-only: of a GetPage response that straddles reads, keep only the first
+   * GETPAGE_HEAD_BYTES and skip its page. With 8 KiB responses nearly every
+   * read ends inside one, and copying the rest of it (~4 KiB on average, one
+   * frame in ~11 at 90 KiB reads) was the largest single item of the client's
+   * user time after the verifier was made cheap. Only for a handler that never
+   * reads the page of a GetPage response (no --verify-checksum, no oracle):
+   * the frame is then handed over with its full length, but bytes past the
+   * head are not its own. Every other frame (Error, anything unexpected) is
+   * kept whole.
+   */
+  private readonly headOnly: boolean;
+  /**
    * ONE Buffer over the whole arena (read region and every pending region).
    * Frames are handed to the handler as (all, absolute offset) whether they
    * lie in the read region or were stashed: the verifier's DataView cache
@@ -67,12 +96,13 @@ export class StreamFrameReader {
   private readonly readBuf: Buffer;
   private readonly ab: ArrayBufferLike;
 
-  constructor(arena: ReadArena, handler: StreamFrameHandler) {
+  constructor(arena: ReadArena, handler: StreamFrameHandler, headOnly = false) {
+    this.headOnly = headOnly;
     this.arena = arena.bytes;
     this.pendAbs = arena.claimPending();
     this.pendCap = arena.pendingSize;
     this.pend = Buffer.from(arena.bytes.buffer, this.pendAbs, this.pendCap);
-    this.all = Buffer.from(arena.bytes.buffer, arena.bytes.byteOffset, arena.bytes.byteLength);
+    this.all = arena.all;
     this.readBuf = arena.read;
     this.ab = arena.bytes.buffer;
     this.handler = handler;
@@ -83,18 +113,32 @@ export class StreamFrameReader {
     this.big = null;
   }
 
-  /** Copy chunk[p, p+n) to the end of the pending frame. */
+  /**
+   * Append chunk[p, p+n) to the pending frame (pendLen counts every byte of
+   * it received; head-only, fewer may be stored).
+   */
   private stash(chunk: Buffer, p: number, n: number): void {
+    const have = this.pendLen;
+    this.pendLen = have + n;
+    let c = n;
+    if (this.headOnly && have + n > GETPAGE_HEAD_BYTES && this.big === null) {
+      // The tag (frame byte 5) is stored already, or in this piece (have + n > 5).
+      const tag = have > 5 ? this.arena[this.pendAbs + 5] : chunk[p + 5 - have];
+      if (tag === TAG_GETPAGE_RESPONSE) c = have >= GETPAGE_HEAD_BYTES ? 0 : GETPAGE_HEAD_BYTES - have;
+    }
+    if (c === 0) return;
     if (this.big !== null) {
-      chunk.copy(this.big, this.pendLen, p, p + n);
+      chunk.copy(this.big, have, p, p + c);
+    } else if (chunk === this.readBuf) {
+      // The socket path: the read region starts at offset 0 of the arena.
+      this.arena.copyWithin(this.pendAbs + have, p, p + c);
     } else if (chunk.buffer === this.arena.buffer) {
       const from = chunk.byteOffset - this.arena.byteOffset + p;
-      this.arena.copyWithin(this.pendAbs + this.pendLen, from, from + n);
+      this.arena.copyWithin(this.pendAbs + have, from, from + c);
     } else {
       // A chunk from elsewhere (not the worker's read region): correct, not the hot path.
-      chunk.copy(this.pend, this.pendLen, p, p + n);
+      chunk.copy(this.pend, have, p, p + c);
     }
-    this.pendLen += n;
   }
 
   private lengthOf(buf: Buffer, at: number): number {
@@ -112,7 +156,9 @@ export class StreamFrameReader {
         p += take;
         if (this.pendLen < 5) return;
       }
-      const total = this.lengthOf(this.pend, 0);
+      // A frame whose first piece was already longer than the pending region
+      // went to `big` from its first byte: its length is there, not in `pend`.
+      const total = this.lengthOf(this.big ?? this.pend, 0);
       if (total > this.pendCap && this.big === null) {
         this.big = Buffer.allocUnsafe(total);
         this.pend.copy(this.big, 0, 0, this.pendLen);
