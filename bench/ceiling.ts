@@ -20,6 +20,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs, renderHelp, type CommandSpec } from '../src/cli/options.js';
+import { enablePinning } from './ceiling/pin.js';
 import { UsageError } from '../src/protocol/errors.js';
 import { childArm, forkedServer, type Arm, type ArmRound } from './ceiling/child-arm.js';
 import { emulatorServer } from './ceiling/emulator-server.js';
@@ -51,6 +52,7 @@ const spec: CommandSpec = {
     },
     { name: 'raw-pages', type: 'int', doc: 'experiment: the raw server answers with this many distinct page images, round-robin', default: 1, min: 1, max: 100000 },
     { name: 'raw-split', type: 'bool', doc: 'experiment: the raw server writes header and page as two iovecs, as the emulator does', default: false },
+    { name: 'pin', type: 'bool', doc: 'pin every client process to CPU 0 and every server process to CPU 1 (taskset), for all arms alike: less scheduler noise in CPU per response', default: false },
     { name: 'perf-map', type: 'bool', doc: 'run the client processes with node --perf-basic-prof, so `perf record` resolves their JIT-compiled JS', default: false },
     { name: 'cpu-prof', type: 'bool', doc: 'run the pagestream arm (client and emulator) and the raw-emulator client with node --cpu-prof into results/prof/', default: false },
     { name: 'out', type: 'string', doc: 'result file', default: 'results/bench-ceiling.json', arg: '<file.json>' },
@@ -91,6 +93,8 @@ async function main(): Promise<number> {
   // the default 1 ms interval leaves most of them unsampled in a short round.
   const profArgs = [...(v['perf-map'] ? ['--perf-basic-prof'] : []), ...(v['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval=100'] : [])];
   const profiling = profArgs.length > 0;
+  const pinned = v.pin ? enablePinning() : false;
+  if (v.pin && !pinned) process.stderr.write('bench:ceiling: --pin needs 2 CPUs and taskset; running unpinned\n');
   const params = { connections, pipeline, warmupS, durationS };
   const timeoutS = warmupS + durationS + 60;
 
@@ -202,7 +206,7 @@ async function main(): Promise<number> {
     cpus: os.cpus().length,
     cpuModel: os.cpus()[0]?.model ?? 'unknown',
     loadAverage: os.loadavg(),
-    config: { connections, pipeline, rounds, durationS, warmupS, arms: wanted, emulatorArgs, rawPages: v['raw-pages'] as number, rawSplit: v['raw-split'] as boolean },
+    config: { connections, pipeline, rounds, durationS, warmupS, arms: wanted, emulatorArgs, rawPages: v['raw-pages'] as number, rawSplit: v['raw-split'] as boolean, pinned },
     arms: summaries,
     ...(Object.keys(unavailable).length ? { unavailable } : {}),
     ratios,

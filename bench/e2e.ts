@@ -7,7 +7,8 @@
  *   (b) `npm start` (default options) wall time (target <= 30 s);
  *   (c) 1,000 connections × 32 in flight: no error, peak client RSS (target <= 200 MiB).
  * Figures are printed and written to results/bench-e2e.json with the commands.
- * Usage: npm run bench:e2e [-- --duration 9 --rounds 3 --duration1000 4 --skip-cpu --skip-start --skip-1000]
+ * Usage: npm run bench:e2e [-- --duration 9 --rounds 3 --duration1000 4 --skip-cpu --skip-start --skip-1000 --pin]
+ * (--pin: the (a) run pins the emulator and the load generator to separate CPUs, run --pin)
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -36,7 +37,7 @@ function peakRss<T>(body: () => Promise<T>): Promise<{ value: T; peakRssMiB: num
 
 async function armCpu(): Promise<Record<string, unknown>> {
   const durationS = arg('duration', 9);
-  const o = { ...defaultRunOptions(cpus), durationS, rounds: arg('rounds', 3), connections: 4, pipeline: 32 };
+  const o = { ...defaultRunOptions(cpus), durationS, rounds: arg('rounds', 3), connections: 4, pipeline: 32, pin: has('pin') };
   const r: PagestreamResult = await runBenchmark(o, { log: (s) => process.stderr.write(s + '\n') });
   const per = Object.fromEntries(Object.entries(r.variants).map(([k, v]) => [k, {
     cpuPerResponseUs: v!.cpu.perResponseUs, throughputRps: v!.throughputRps, gcPerMillion: v!.gc.perMillionResponses,
@@ -47,7 +48,7 @@ async function armCpu(): Promise<Record<string, unknown>> {
   const worst = Math.max(...Object.values(r.variants).map((v) => v!.cpu.perResponseUs));
   console.log(`(a) 4 conn x 32, ${o.rounds} rounds, ${durationS} s/variant: client CPU/response ${Object.entries(per).map(([k, v]) => `${k} ${v.cpuPerResponseUs.toFixed(3)} us`).join(', ')} (target <= 1.6 us: ${worst <= 1.6 ? 'met' : 'NOT met'})`);
   console.log(`    V3/V2 CPU-per-response ratio median ${spread?.median.toFixed(4)} [${spread?.min.toFixed(4)}..${spread?.max.toFixed(4)}] spread ${spreadPct.toFixed(2)} % (target <= 2 %: ${spreadPct <= 2 ? 'met' : 'NOT met'})`);
-  return { command: `npm run bench:e2e -- --duration ${durationS}`, perVariant: per, v3VsV2CpuRatio: spread, spreadPct, saturation: r.saturation };
+  return { command: `npm run bench:e2e -- --duration ${durationS}${o.pin ? ' --pin' : ''}`, pinned: r.config.pinned ?? false, perVariant: per, v3VsV2CpuRatio: spread, spreadPct, saturation: r.saturation };
 }
 
 function armStart(): Promise<Record<string, unknown>> {

@@ -6,6 +6,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { ClientParams, ClientToParent, Mark, ServerToParent } from './ipc.js';
+import { CLIENT_CPU, SERVER_CPU, pin } from './pin.js';
 
 export interface ArmRound {
   round: number;
@@ -93,6 +94,7 @@ export function forkedServer(name: string, script: string, execArgv: string[] = 
   return {
     async start() {
       server = fork(here(script), args, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv });
+      pin(server.pid, SERVER_CPU);
       const port = await new Promise<number>((resolve, reject) => {
         const t = setTimeout(() => reject(new Error(`${name}: server did not start within 10 s`)), 10_000);
         server!.on('message', (m: ServerToParent) => {
@@ -157,6 +159,7 @@ export function childArm(o: ChildArmOptions): Arm {
     async round(round) {
       const params: ClientParams = { host: '127.0.0.1', port, ...extra, ...o.params } as ClientParams;
       const client = fork(here(o.clientScript), [JSON.stringify(params)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: o.execArgv ?? [] });
+      pin(client.pid, CLIENT_CPU);
       let s0: Promise<ServerMark> | undefined;
       let s1: Promise<ServerMark> | undefined;
       try {

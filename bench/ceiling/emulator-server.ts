@@ -7,6 +7,7 @@ import { startEmulatorProcess, type EmulatorProcess } from '../../src/server/pro
 import { DEFAULT_TENANT_ID, DEFAULT_TIMELINE_ID } from '../../src/server/ids.js';
 import type { ServerMark, ServerSide } from './child-arm.js';
 import { syscalls } from './procio.js';
+import { SERVER_CPU, pin } from './pin.js';
 
 function httpText(url: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -39,6 +40,7 @@ export function emulatorServer(args: string[], nodeArgs: string[] = []): Emulato
     async start() {
       // --prefill: every page built before listening, so no arm pays page generation.
       emu = await startEmulatorProcess({ args: ['--quiet', '--prefill', ...args], nodeArgs, stderr: 'forward', readyTimeoutMs: 120_000 });
+      pin(emu.pid, SERVER_CPU);
       mgmt = `http://${emu.host}:${emu.mgmtPort}`;
       return { port: emu.port, params: { tenant: DEFAULT_TENANT_ID, timeline: DEFAULT_TIMELINE_ID, mgmt } };
     },

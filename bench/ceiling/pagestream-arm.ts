@@ -13,6 +13,7 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Arm, ArmRound } from './child-arm.js';
 import { emulatorServer } from './emulator-server.js';
+import { CLIENT_CPU, pin } from './pin.js';
 
 export interface PagestreamArmOptions {
   connections: number;
@@ -66,6 +67,7 @@ export async function pagestreamArm(o: PagestreamArmOptions): Promise<Arm & { ex
       const params = { host: server.host, port, mgmt: server.mgmt, connections: o.connections, pipeline: o.pipeline, warmupS: o.warmupS, durationS: o.durationS, ...(o.workers ? { workers: o.workers } : {}) };
       const s0 = await serverMark();
       const child = fork(fileURLToPath(new URL('./pagestream-client.js', import.meta.url)), [JSON.stringify(params)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: prof });
+      pin(child.pid, CLIENT_CPU);
       const rep = await new Promise<RunReport>((resolve, reject) => {
         const t = setTimeout(() => {
           child.kill('SIGKILL');

@@ -31,7 +31,7 @@ export interface CeilingResult {
   cpus: number;
   cpuModel: string;
   loadAverage: number[];
-  config: { connections: number; pipeline: number; rounds: number; durationS: number; warmupS: number; arms: string[]; emulatorArgs: string[]; rawPages: number; rawSplit: boolean };
+  config: { connections: number; pipeline: number; rounds: number; durationS: number; warmupS: number; arms: string[]; emulatorArgs: string[]; rawPages: number; rawSplit: boolean; /** Clients pinned to CPU 0, servers to CPU 1 (--pin). */ pinned?: boolean };
   arms: Record<string, ArmSummary>;
   unavailable?: Record<string, string>;
   /** Medians over rounds of the per-round ratios; null when an arm is missing. */

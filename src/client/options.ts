@@ -53,6 +53,8 @@ export interface RunOptions {
   oracleChecksum?: boolean;
   /** Extra arguments for the embedded emulator (e.g. `--faults swap=0.01`). */
   emulatorArgs: string[];
+  /** Embedded emulator only: pin it to the last CPU and this process to the others (affinity.ts). */
+  pin?: boolean;
   /** Abort the run: stops within a moment and returns what was measured, marked partial. */
   signal?: AbortSignal;
 }

@@ -24,6 +24,7 @@ import { ON_MISMATCH_ABORT, ON_MISMATCH_COUNT, ON_MISMATCH_RECONNECT } from './s
 import type { RunOptions } from './options.js';
 import { variantsOf } from './options.js';
 import { parseTargetUrl, resolveTarget } from './target.js';
+import { pinEmulatorAndClient } from './affinity.js';
 import { oracleLevel } from './oracle.js';
 import type { ResolvedTarget } from './target.js';
 import type { ShardResult, ShardTask } from './task.js';
@@ -113,6 +114,9 @@ export async function runBenchmark(opts: RunOptions, hooks: RunHooks = {}): Prom
     await pool.destroy().catch(() => undefined);
     throw e;
   }
+  // --pin: the embedded emulator on the last CPU, this process's threads on the others.
+  const pinning = opts.pin && target.emulator ? pinEmulatorAndClient(target.emulator.pid) : undefined;
+  if (pinning && !pinning.applied) log(`--pin skipped: ${pinning.skipped}`);
   const phases: PhaseFigures[] = [];
   /** Embedded emulator CPU (us) per "variant/round" measurement window. */
   const serverCpuUs = new Map<string, number>();
@@ -260,9 +264,11 @@ export async function runBenchmark(opts: RunOptions, hooks: RunHooks = {}): Prom
     obs.disconnect();
     await hooks.beforeStop?.({ mgmt: target.mgmt, embedded: !!target.emulator });
     const result = buildResult(opts, target, variants, phases, nWorkers, startedAt, partialReason);
+    if (pinning) result.config.pinned = pinning.applied ?? { skipped: pinning.skipped };
     addServerCpu(result, phases, serverCpuUs);
     return result;
   } finally {
+    pinning?.restore();
     await pool.destroy().catch(() => undefined);
     await target.emulator?.stop().catch(() => undefined);
   }

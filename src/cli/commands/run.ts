@@ -46,6 +46,7 @@ const options: OptionSpec[] = [
   { name: 'timeout', type: 'duration', default: D.timeoutS, doc: 'no response for this long: an error, and a reconnect with backoff' },
   { name: 'shard', type: 'string', arg: '<i/n>', doc: 'this host\'s part of a multi-host run: splits connections and key space' },
   { name: 'emulator-args', type: 'string', rawValue: true, arg: '"<args>"', doc: 'extra arguments for the embedded emulator, e.g. "--faults swap=0.001"' },
+  { name: 'pin', type: 'bool', default: false, doc: 'embedded emulator only: pin it to the last CPU and the load generator to the others (Linux, taskset), so they do not trade cores between rounds' },
   { name: 'oracle', type: 'bool', default: false, doc: 'embedded emulator only: check each accepted page\'s identity stamp and data checksum, count wrong or corrupted pages accepted' },
   { name: 'out', type: 'string', arg: '<file.json>', doc: 'result file (default: results/run-<timestamp>.json)' },
   { name: 'json', type: 'bool', default: false, doc: 'print the result JSON on stdout instead of the table' },
@@ -163,9 +164,11 @@ export function toRunOptions(v: OptionValues): RunOptions {
     timeoutS: v.timeout as number,
     oracle: v.oracle as boolean,
     emulatorArgs: v['emulator-args'] ? splitArgs(v['emulator-args'] as string) : [],
+    pin: v.pin as boolean,
   };
   if (v.shard !== undefined) o.shard = parseShard(v.shard as string);
   if (o.target !== undefined && o.emulatorArgs.length > 0) throw new UsageError('--emulator-args applies to the embedded emulator only; drop it or --target');
+  if (o.target !== undefined && o.pin) throw new UsageError('--pin applies to the embedded emulator only (a remote server is not ours to pin); drop it or --target');
   return o;
 }
 
