@@ -16,7 +16,7 @@
  * served from the page cache afterwards (warm-up covers the first builds).
  *
  * Usage: node dist/bench/emulator.js [--connections 4] [--depth 32] [--seconds 5]
- *        [--warmup 1] [--protocol v3|v2|both] [--blocks 1024] [--rounds 2] [--emulator-args "..."]
+ *        [--warmup 1] [--protocol v3|v2|both] [--blocks 1024] [--rounds 3] [--emulator-args "..."] [--pin]
  *
  * Each round measures the emulator and a raw Node baseline server
  * (raw-baseline-server.ts: prebuilt frames, no parsing) back to back.
@@ -31,6 +31,7 @@ import { DEFAULT_TENANT_ID, DEFAULT_TIMELINE_ID } from '../src/server/ids.js';
 import { encodeQuery, encodeStartupMessage } from '../src/protocol/libpq.js';
 import { GetPageRequestTable, encodeGetPageV2, encodeGetPageV3, setGetPageRow, GETPAGE_REQUEST_FRAME, GETPAGE_RESPONSE_FRAME } from '../src/protocol/getpage.js';
 import { LSN_MAX } from '../src/protocol/u64.js';
+import { CLIENT_CPU, SERVER_CPU, enablePinning, pin } from './ceiling/pin.js';
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -46,6 +47,9 @@ let BLOCKS = BLOCKS_LIST[0]!;
 const PROTOCOLS = arg('protocol', 'both') === 'both' ? [3, 2] as const : [Number(arg('protocol', 'v3').slice(1)) as 2 | 3];
 const EXTRA = arg('emulator-args', '').split(' ').filter(Boolean);
 const NODE_ARGS = arg('node-args', '').split(' ').filter(Boolean);
+// --pin: the server under test on CPU 1, this load driver on CPU 0 (bench/ceiling/pin.ts).
+const PINNED = process.argv.includes('--pin') && enablePinning();
+if (PINNED) pin(process.pid, CLIENT_CPU);
 
 const TRUST_HANDSHAKE_BYTES = 9 + 26 + 26 + 25 + 6; // AuthOk + 3 ParameterStatus + ReadyForQuery = 92
 const COPY_BOTH_BYTES = 8;
@@ -53,6 +57,10 @@ const FRAMES = 8192; // precomputed request frames per connection (power of two)
 
 interface Driver {
   socket: Socket;
+  /** False during the handshake: reads are re-emitted as 'data' for the handshake's listeners. */
+  streaming: boolean;
+  /** Set by drive(): bytes of GetPage responses read into the onread buffer. */
+  onBytes: (n: number) => void;
   frames: Buffer;
   next: number;
   pending: number; // bytes of a partial response
@@ -60,7 +68,23 @@ interface Driver {
 }
 
 async function open(port: number, v: 2 | 3, conn: number): Promise<Driver> {
-  const socket = connect({ port, host: '127.0.0.1', noDelay: true });
+  // Reads land in one preallocated buffer (onread), as in pagestream-bench's own
+  // client: the driver must not be what limits the server. With 'data' events
+  // (a new Buffer per read) it spent ~2.5 us per response, about a whole core
+  // at 400k responses/s, so the server's batches, and with them its CPU per
+  // response, moved with the driver's speed.
+  const d = { streaming: false, onBytes: (_n: number): void => {} };
+  const socket: Socket = connect({
+    port, host: '127.0.0.1', noDelay: true,
+    onread: {
+      buffer: Buffer.allocUnsafe(256 * 1024),
+      callback(nread: number, buf: Uint8Array): boolean {
+        if (!d.streaming) socket.emit('data', Buffer.from(Buffer.from(buf.buffer, buf.byteOffset, nread)));
+        else d.onBytes(nread);
+        return true;
+      },
+    },
+  });
   await new Promise<void>((res, rej) => {
     socket.once('connect', res);
     socket.once('error', rej);
@@ -93,7 +117,7 @@ async function open(port: number, v: 2 | 3, conn: number): Promise<Driver> {
     if (v === 3) encodeGetPageV3(frames, i * size, t, i);
     else encodeGetPageV2(frames, i * size, t, i);
   }
-  return { socket, frames, next: 0, pending: 0, responses: 0 };
+  return Object.assign(d, { socket, frames, next: 0, pending: 0, responses: 0 });
 }
 
 function drive(d: Driver, v: 2 | 3): void {
@@ -108,13 +132,14 @@ function drive(d: Driver, v: 2 | 3): void {
       n -= k;
     }
   };
-  d.socket.on('data', (c: Buffer) => {
-    const total = d.pending + c.length;
+  d.streaming = true;
+  d.onBytes = (n: number): void => {
+    const total = d.pending + n;
     const done = Math.floor(total / respSize);
     d.pending = total - done * respSize;
     d.responses += done;
     if (done > 0) send(done);
-  });
+  };
   send(DEPTH);
 }
 
@@ -127,6 +152,7 @@ interface Target {
 
 async function emulatorTarget(): Promise<Target> {
   const emu = await startEmulatorProcess({ args: ['--quiet', ...EXTRA], nodeArgs: NODE_ARGS });
+  pin(emu.pid, SERVER_CPU);
   return {
     port: emu.port,
     cpuUsage: () => emu.cpuUsage(),
@@ -149,6 +175,7 @@ async function baselineTarget(v: 2 | 3): Promise<Target> {
     child.stdout!.once('data', (s: string) => resolve(JSON.parse(s.split('\n')[0]!)));
     child.once('exit', () => reject(new Error('baseline server exited')));
   });
+  pin(ready.pid, SERVER_CPU);
   return {
     port: ready.port,
     async cpuUsage() {
@@ -207,7 +234,8 @@ async function measure(v: 2 | 3, baseline: boolean): Promise<Record<string, numb
 }
 
 // Side by side, alternating, so drift on a shared machine hits both alike.
-const ROUNDS = Number(arg('rounds', '2'));
+// 3 rounds by default, so the summary's median is a median (of 2 it was the lower).
+const ROUNDS = Number(arg('rounds', '3'));
 const results: Array<Record<string, number | string>> = [];
 for (let r = 0; r < ROUNDS; r++) {
   for (const b of BLOCKS_LIST) {
@@ -230,4 +258,4 @@ for (const b of BLOCKS_LIST) {
     summary[`v${v}_${b}blk_emulatorOverBaseline`] = +(med('emulator') / med('raw-node-baseline')).toFixed(3);
   }
 }
-process.stdout.write(JSON.stringify({ bench: 'emulator', command: process.argv.slice(1).join(' '), emulatorArgs: EXTRA, summary, results }, null, 2) + '\n');
+process.stdout.write(JSON.stringify({ bench: 'emulator', command: process.argv.slice(1).join(' '), emulatorArgs: EXTRA, pinned: PINNED, summary, results }, null, 2) + '\n');
