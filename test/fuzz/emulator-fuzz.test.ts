@@ -21,7 +21,7 @@ import fc from 'fast-check';
 import { PageserverEmulator } from '../../src/server/emulator.js';
 import { caseArb, chunks, feedCase, query, startup, DB, REL0 } from './helpers/emulator-cases.js';
 import { silentSink } from '../../src/server/log.js';
-import { encodeFrame } from './helpers/properties.js';
+import { message } from '../protocol/helpers/bytes.js';
 import { buildPage } from '../../src/protocol/page.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261121);
@@ -87,7 +87,7 @@ async function getPageV3(port: number, blkno: number): Promise<Buffer> {
     p.writeUInt32BE(REL0, 33);
     p[37] = 0;
     p.writeUInt32BE(blkno, 38);
-    sock.write(encodeFrame(0x64, p));
+    sock.write(message(0x64, p));
     return await next(0x64);
   } finally {
     sock.destroy();

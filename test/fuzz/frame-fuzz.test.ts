@@ -8,7 +8,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { clientPathProperty, serverPathProperty, outcomeOf, clientStreamArb, serverStreamArb, garbageArb, FUZZ_MAX_FRAME, encodeFrame } from './helpers/properties.js';
+import { clientPathProperty, serverPathProperty, outcomeOf, clientStreamArb, serverStreamArb, garbageArb, FUZZ_MAX_FRAME } from './helpers/properties.js';
+import { message } from '../protocol/helpers/bytes.js';
 import { FrameReader } from '../../src/protocol/frame-reader.js';
 import { ProtocolError } from '../../src/protocol/errors.js';
 
@@ -31,7 +32,7 @@ test('both paths: 12k pure-garbage streams up to 4 KiB', () => {
 test('harness sanity: a well-formed stream is delivered frame by frame under byte-by-byte chunking', () => {
   const frames: number[] = [];
   const r = new FrameReader({ onFrame: (t, _b, _o, len) => { frames.push(t, len); } }, { maxFrameLength: FUZZ_MAX_FRAME, initialPending: 16 });
-  const s = Buffer.concat([encodeFrame(0x64, Buffer.alloc(8234)), encodeFrame(0x5a, Buffer.from('I')), encodeFrame(0x64, Buffer.alloc(3))]);
+  const s = Buffer.concat([message(0x64, Buffer.alloc(8234)), message(0x5a, Buffer.from('I')), message(0x64, Buffer.alloc(3))]);
   for (let i = 0; i < s.length; i++) r.push(s, i, i + 1);
   assert.deepEqual(frames, [0x64, 8234, 0x5a, 1, 0x64, 3]);
   assert.equal(r.buffered, 0);

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FrameReader } from '../../src/protocol/frame-reader.js';
-import { bytes, ascii } from './helpers/bytes.js';
+import { bytes, ascii, message } from './helpers/bytes.js';
 
 interface Got { type: number; body: Buffer; sameBuf: boolean; off: number }
 
@@ -21,25 +21,18 @@ function collector(chunkRef: { current: Buffer | null }) {
   return { got, reader };
 }
 
-function frame(type: number, body: Buffer): Buffer {
-  const b = Buffer.alloc(5 + body.length);
-  b[0] = type;
-  b.writeInt32BE(4 + body.length, 1);
-  body.copy(b, 5);
-  return b;
-}
 
 /** A V3 GetPage response frame (8239 bytes) with recognisable content. */
 function getPageFrame(seed: number): Buffer {
   const payload = Buffer.alloc(8234);
   payload[0] = 102;
   for (let i = 1; i < payload.length; i++) payload[i] = (i * 31 + seed) & 0xff;
-  return frame(0x64, payload);
+  return message(0x64, payload);
 }
 
 const small = bytes('5a 00 00 00 05 49'); // ReadyForQuery
 const empty = bytes('63 00 00 00 04'); // CopyDone, empty body
-const stream = Buffer.concat([small, getPageFrame(1), empty, frame(0x64, ascii('hello'))]);
+const stream = Buffer.concat([small, getPageFrame(1), empty, message(0x64, ascii('hello'))]);
 const expected = [
   { type: 0x5a, body: bytes('49') },
   { type: 0x64, body: getPageFrame(1).subarray(5) },
@@ -133,7 +126,7 @@ test('many frames per chunk: a 256 KiB read of V3 GetPage responses', () => {
 });
 
 test('a frame larger than the initial pending buffer, fed in small pieces', () => {
-  const big = frame(0x64, Buffer.alloc(100_000, 7));
+  const big = message(0x64, Buffer.alloc(100_000, 7));
   const got: number[] = [];
   const reader = new FrameReader({ onFrame: (_t, buf, off, len) => got.push(len, buf[off]!, buf[off + len - 1]!) }, { initialPending: 16 });
   for (let p = 0; p < big.length; p += 4093) reader.push(big, p, Math.min(big.length, p + 4093));

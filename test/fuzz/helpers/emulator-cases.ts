@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { Connection } from '../../../src/server/connection.js';
 import type { PageserverEmulator } from '../../../src/server/emulator.js';
 import { DEFAULT_TENANT_ID, DEFAULT_TIMELINE_ID, FIRST_USER_DB_OID } from '../../../src/server/ids.js';
-import { encodeFrame } from './properties.js';
+import { message } from '../../protocol/helpers/bytes.js';
 
 export const DB = FIRST_USER_DB_OID;
 export const REL0 = 16400; // the emulator's first relation in each database (src/server/dataset.ts)
@@ -55,7 +55,7 @@ export function startup(): Buffer {
   return b;
 }
 export const query = (v: 2 | 3, tenant = DEFAULT_TENANT_ID, timeline = DEFAULT_TIMELINE_ID): Buffer =>
-  encodeFrame(0x51, Buffer.from(`pagestream_v${v} ${tenant} ${timeline}\0`));
+  message(0x51, Buffer.from(`pagestream_v${v} ${tenant} ${timeline}\0`));
 
 /** Requests that are well-formed except for what the fuzzer chose (tag, size, fields). */
 function requestArb(v: 2 | 3): fc.Arbitrary<Uint8Array> {
@@ -73,10 +73,10 @@ function requestArb(v: 2 | 3): fc.Arbitrary<Uint8Array> {
         if (body[0]! < 160) { p.writeUInt32BE(1663, rt); p.writeUInt32BE(DB, rt + 4); p.writeUInt32BE(REL0 + (body[1]! & 1), rt + 8); p[rt + 12] = body[2]! & 3; }
         if (t === 2) p.writeUInt32BE(body[3]! & 0x7f, rt + 13);
       }
-      return encodeFrame(0x64, p);
+      return message(0x64, p);
     }) },
-    { weight: 2, arbitrary: fc.tuple(fc.nat(255), fc.uint8Array({ maxLength: 60 })).map(([t, b]) => encodeFrame(0x64, Buffer.concat([Buffer.of(t), b]))) },
-    { weight: 1, arbitrary: fc.tuple(fc.constantFrom(0x58, 0x63, 0x66, 0x51, 0x70, 0x00, 0xff), fc.uint8Array({ maxLength: 20 })).map(([t, b]) => encodeFrame(t, b)) },
+    { weight: 2, arbitrary: fc.tuple(fc.nat(255), fc.uint8Array({ maxLength: 60 })).map(([t, b]) => message(0x64, Buffer.concat([Buffer.of(t), b]))) },
+    { weight: 1, arbitrary: fc.tuple(fc.constantFrom(0x58, 0x63, 0x66, 0x51, 0x70, 0x00, 0xff), fc.uint8Array({ maxLength: 20 })).map(([t, b]) => message(t, b)) },
     { weight: 1, arbitrary: fc.uint8Array({ maxLength: 40 }) },
   );
 }
@@ -89,7 +89,7 @@ export const caseArb: fc.Arbitrary<Case> = fc.oneof(
     .map(([ver, sslFirst, reqs, cuts]) => ({ stream: Buffer.concat([...(sslFirst ? [Buffer.from('0000000804d2162f', 'hex')] : []), startup(), query(ver), ...reqs]), cuts }))) },
   // Handshake-level: valid startup then arbitrary typed messages (bad queries, wrong ids, passwords).
   { weight: 2, arbitrary: fc.tuple(fc.array(fc.oneof(
-    fc.tuple(fc.constantFrom(0x51, 0x70, 0x58, 0x64, 0x00), fc.uint8Array({ maxLength: 80 })).map(([t, b]) => encodeFrame(t, b)),
+    fc.tuple(fc.constantFrom(0x51, 0x70, 0x58, 0x64, 0x00), fc.uint8Array({ maxLength: 80 })).map(([t, b]) => message(t, b)),
     fc.tuple(fc.constantFrom<2 | 3>(2, 3), fc.string({ unit: fc.constantFrom(...'0123456789abcdefG'), minLength: 0, maxLength: 34 })).map(([v, id]) => query(v, id, DEFAULT_TIMELINE_ID)),
   ), { maxLength: 5 }), fc.array(fc.nat(), { maxLength: 8 })).map(([msgs, cuts]) => ({ stream: Buffer.concat([startup(), ...msgs]), cuts })) },
   // Raw garbage.

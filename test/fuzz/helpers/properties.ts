@@ -28,6 +28,7 @@ import {
 } from '../../../src/protocol/getpage.js';
 import { decodeStartupPacket, decodeErrorFields, decodeCstrBody, decodeAuthentication, decodeParameterStatus, Msg } from '../../../src/protocol/libpq.js';
 import { buildPage } from '../../../src/protocol/page.js';
+import { message } from '../../protocol/helpers/bytes.js';
 
 /** The frame limit a client would use for page-stream traffic: small, so the fuzzer hits it. */
 export const FUZZ_MAX_FRAME = 64 * 1024;
@@ -35,13 +36,6 @@ const INITIAL_PENDING = 1024;
 
 // ---------------------------------------------------------------- byte builders (hand-written layouts, protocol.md §1–§3)
 
-function frame(type: number, body: Uint8Array): Buffer {
-  const b = Buffer.allocUnsafe(5 + body.length);
-  b[0] = type;
-  b.writeInt32BE(4 + body.length, 1);
-  b.set(body, 5);
-  return b;
-}
 
 /** One real page image, built once (8 KiB per case would dominate the fuzz time). */
 const PAGE = Buffer.alloc(8192);
@@ -117,8 +111,8 @@ const absurdFrame: fc.Arbitrary<Uint8Array> = fc.tuple(fc.nat(255), fc.integer({
 /** One segment of a server->client stream. */
 function serverSegment(v: PagestreamVersion): fc.Arbitrary<Uint8Array> {
   return fc.oneof(
-    { weight: 6, arbitrary: responsePayload(v).map((p) => frame(Msg.CopyData, p)) },
-    { weight: 2, arbitrary: fc.tuple(fc.constantFrom(Msg.ErrorResponse, Msg.NoticeResponse, Msg.Authentication, Msg.ParameterStatus, Msg.ReadyForQuery, Msg.CopyBothResponse, 0x00, 0xff), smallBytes).map(([t, b]) => frame(t, b)) },
+    { weight: 6, arbitrary: responsePayload(v).map((p) => message(Msg.CopyData, p)) },
+    { weight: 2, arbitrary: fc.tuple(fc.constantFrom(Msg.ErrorResponse, Msg.NoticeResponse, Msg.Authentication, Msg.ParameterStatus, Msg.ReadyForQuery, Msg.CopyBothResponse, 0x00, 0xff), smallBytes).map(([t, b]) => message(t, b)) },
     { weight: 1, arbitrary: absurdFrame },
     { weight: 1, arbitrary: smallBytes },
   );
@@ -138,8 +132,8 @@ function clientSegment(v: PagestreamVersion): fc.Arbitrary<Uint8Array> {
     }) },
   );
   return fc.oneof(
-    { weight: 6, arbitrary: reqPayload.map((p) => frame(Msg.CopyData, p)) },
-    { weight: 2, arbitrary: fc.tuple(fc.constantFrom(Msg.Query, Msg.Password, Msg.Terminate, Msg.CopyDone, Msg.CopyFail, 0x00, 0xff), smallBytes).map(([t, b]) => frame(t, b)) },
+    { weight: 6, arbitrary: reqPayload.map((p) => message(Msg.CopyData, p)) },
+    { weight: 2, arbitrary: fc.tuple(fc.constantFrom(Msg.Query, Msg.Password, Msg.Terminate, Msg.CopyDone, Msg.CopyFail, 0x00, 0xff), smallBytes).map(([t, b]) => message(t, b)) },
     { weight: 1, arbitrary: absurdFrame },
     { weight: 1, arbitrary: smallBytes },
   );
@@ -331,4 +325,4 @@ export function serverPathProperty(c: StreamCase): void {
   same(run(c, 'server', false), run(c, 'server', true), 'server path');
 }
 
-export { frame as encodeFrame, RequestTag };
+export { RequestTag };

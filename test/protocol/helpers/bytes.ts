@@ -25,3 +25,16 @@ export function embed(payload: Buffer, before = 3, after = 5): { buf: Buffer; of
   payload.copy(buf, before);
   return { buf, off: before };
 }
+
+/**
+ * A libpq message built by hand (protocol.md §1): type byte | i32 length
+ * (4 + body, big-endian) | body. Shared by the tests and test peers that feed
+ * frames to the code under test.
+ */
+export function message(type: number, body: Uint8Array): Buffer {
+  const b = Buffer.allocUnsafe(5 + body.length);
+  b[0] = type;
+  b.writeInt32BE(4 + body.length, 1);
+  b.set(body, 5);
+  return b;
+}

@@ -10,6 +10,7 @@
  */
 import net from 'node:net';
 import { buildPage } from '../../../src/protocol/page.js';
+import { message } from '../../protocol/helpers/bytes.js';
 
 export type Behaviour =
   /** Serve correctly forever. */
@@ -77,21 +78,14 @@ export const REL = '1663/5/16384';
 const LSN_HI = 0;
 const LSN_LO = 0x169ad58;
 
-function typed(type: number, body: Buffer): Buffer {
-  const b = Buffer.allocUnsafe(5 + body.length);
-  b[0] = type;
-  b.writeInt32BE(4 + body.length, 1);
-  body.copy(b, 5);
-  return b;
-}
 const cstr = (s: string): Buffer => Buffer.concat([Buffer.from(s, 'utf8'), Buffer.of(0)]);
-const authOk = (): Buffer => typed(0x52, Buffer.from([0, 0, 0, 0]));
-const authCleartext = (): Buffer => typed(0x52, Buffer.from([0, 0, 0, 3]));
-const paramStatus = (k: string, v: string): Buffer => typed(0x53, Buffer.concat([cstr(k), cstr(v)]));
-const readyForQuery = (): Buffer => typed(0x5a, Buffer.from('I'));
-const copyBoth = (): Buffer => typed(0x57, Buffer.from([0, 0, 0]));
+const authOk = (): Buffer => message(0x52, Buffer.from([0, 0, 0, 0]));
+const authCleartext = (): Buffer => message(0x52, Buffer.from([0, 0, 0, 3]));
+const paramStatus = (k: string, v: string): Buffer => message(0x53, Buffer.concat([cstr(k), cstr(v)]));
+const readyForQuery = (): Buffer => message(0x5a, Buffer.from('I'));
+const copyBoth = (): Buffer => message(0x57, Buffer.from([0, 0, 0]));
 function errorResponse(code: string, msg: string): Buffer {
-  return typed(0x45, Buffer.concat([Buffer.from('S'), cstr('ERROR'), Buffer.from('C'), cstr(code), Buffer.from('M'), cstr(msg), Buffer.of(0)]));
+  return message(0x45, Buffer.concat([Buffer.from('S'), cstr('ERROR'), Buffer.from('C'), cstr(code), Buffer.from('M'), cstr(msg), Buffer.of(0)]));
 }
 
 export async function startBadServer(opts: BadServerOptions): Promise<BadServer> {
@@ -147,18 +141,18 @@ export async function startBadServer(opts: BadServerOptions): Promise<BadServer>
         const rel = p.subarray(hdr, hdr + 13);
         const val = Buffer.alloc(tag === 1 ? 4 : 1);
         if (tag === 1) val.writeUInt32BE(nblocks); else val[0] = 1;
-        sock.write(typed(0x64, Buffer.concat([Buffer.of(100 + tag), echo, version === 3 ? rel : Buffer.alloc(0), val])));
+        sock.write(message(0x64, Buffer.concat([Buffer.of(100 + tag), echo, version === 3 ? rel : Buffer.alloc(0), val])));
         return;
       }
       if (tag === 3) {
         const db = p.subarray(hdr, hdr + 4);
         const size = Buffer.alloc(8);
         size.writeBigInt64BE(BigInt(nblocks) * 8192n);
-        sock.write(typed(0x64, Buffer.concat([Buffer.of(104), echo, version === 3 ? db : Buffer.alloc(0), size])));
+        sock.write(message(0x64, Buffer.concat([Buffer.of(104), echo, version === 3 ? db : Buffer.alloc(0), size])));
         return;
       }
       if (tag !== 2) {
-        sock.write(typed(0x64, Buffer.concat([Buffer.of(103), echo, cstr('unsupported request')])));
+        sock.write(message(0x64, Buffer.concat([Buffer.of(103), echo, cstr('unsupported request')])));
         return;
       }
       // GetPage
@@ -178,7 +172,7 @@ export async function startBadServer(opts: BadServerOptions): Promise<BadServer>
             return;
           }
           case 'unknown-tag':
-            sock.write(typed(0x59, Buffer.from('hello')));
+            sock.write(message(0x59, Buffer.from('hello')));
             phase = 'dead';
             return;
           case 'error-response':
@@ -186,7 +180,7 @@ export async function startBadServer(opts: BadServerOptions): Promise<BadServer>
             phase = 'dead';
             return;
           case 'pagestream-error':
-            sock.write(typed(0x64, Buffer.concat([Buffer.of(103), echo, cstr('Not found: simulated page-stream error')])));
+            sock.write(message(0x64, Buffer.concat([Buffer.of(103), echo, cstr('Not found: simulated page-stream error')])));
             return;
           case 'stop-reading':
             sock.pause();
@@ -221,7 +215,7 @@ export async function startBadServer(opts: BadServerOptions): Promise<BadServer>
         o = 42;
       }
       buildPage(body, o, { spcnode: rel.readUInt32BE(0), dbnode: rel.readUInt32BE(4), relnode: rel.readUInt32BE(8), forknum: rel[12]!, blkno: blk.readUInt32BE(0), lsnHi: LSN_HI, lsnLo: LSN_LO });
-      return typed(0x64, body);
+      return message(0x64, body);
     };
 
     sock.on('data', (chunk: Buffer) => {

@@ -6,6 +6,7 @@
  * tell whether a mismatch comes from the server or from the load generator.
  */
 import net from 'node:net';
+import { message } from '../../protocol/helpers/bytes.js';
 
 export interface ProbeResult {
   responses: number;
@@ -15,13 +16,6 @@ export interface ProbeResult {
   other: number;
 }
 
-function frame(type: number, body: Buffer): Buffer {
-  const b = Buffer.alloc(5 + body.length);
-  b[0] = type;
-  b.writeInt32BE(4 + body.length, 1);
-  body.copy(b, 5);
-  return b;
-}
 
 export async function probeV3(opts: {
   port: number; tenant: string; timeline: string; rel: { spc: number; db: number; rel: number }; nblocks: number;
@@ -52,7 +46,7 @@ export async function probeV3(opts: {
       p[37] = 0;
       p.writeUInt32BE((next * 7919) % opts.nblocks, 38);
       outstanding.push(next++);
-      return frame(0x64, p);
+      return message(0x64, p);
     };
     s.on('data', (d: Buffer) => {
       buf = buf.length ? Buffer.concat([buf, d]) : d;
@@ -64,7 +58,7 @@ export async function probeV3(opts: {
         buf = buf.subarray(1 + len);
         if (phase === 0 && t === 0x5a) {
           phase = 1;
-          s.write(frame(0x51, Buffer.from(`pagestream_v3 ${opts.tenant} ${opts.timeline}\0`)));
+          s.write(message(0x51, Buffer.from(`pagestream_v3 ${opts.tenant} ${opts.timeline}\0`)));
         } else if (phase === 1 && t === 0x57) {
           phase = 2;
           for (let k = 0; k < opts.depth; k++) out.push(request());

@@ -6,6 +6,7 @@
  */
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
+import { message } from '../../protocol/helpers/bytes.js';
 
 export class RawClient {
   private chunks: Buffer[] = [];
@@ -138,10 +139,7 @@ export const COPY_BOTH_RESPONSE = Buffer.from('57' + '00000007' + '00' + '0000',
 export const READY_FOR_QUERY = Buffer.from('5a0000000549', 'hex');
 
 export function typedMessage(type: string, body: Buffer): Buffer {
-  const h = Buffer.alloc(5);
-  h[0] = type.charCodeAt(0);
-  h.writeInt32BE(body.length + 4, 1);
-  return Buffer.concat([h, body]);
+  return message(type.charCodeAt(0), body);
 }
 
 export function query(text: string): Buffer {
