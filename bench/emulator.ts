@@ -79,7 +79,7 @@ async function open(port: number, v: 2 | 3, conn: number): Promise<Driver> {
     onread: {
       buffer: Buffer.allocUnsafe(256 * 1024),
       callback(nread: number, buf: Uint8Array): boolean {
-        if (!d.streaming) socket.emit('data', Buffer.from(Buffer.from(buf.buffer, buf.byteOffset, nread)));
+        if (!d.streaming) socket.emit('data', Buffer.from(buf.subarray(0, nread))); // a copy: the buffer is reused
         else d.onBytes(nread);
         return true;
       },

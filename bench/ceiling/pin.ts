@@ -11,8 +11,8 @@
  * `taskset -a -p` sets the affinity of every thread the process has; threads
  * it creates later (workers, libuv's pool) inherit it from their creator.
  */
-import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
+import { affinityList, setAffinity } from '../../src/client/affinity.js';
 
 let enabled = false;
 
@@ -23,7 +23,7 @@ export const SERVER_CPU = 1;
 export function enablePinning(): boolean {
   if (cpus().length < 2) return false;
   try {
-    execFileSync('taskset', ['-V'], { stdio: 'ignore' });
+    affinityList(process.pid);
   } catch {
     return false;
   }
@@ -31,12 +31,8 @@ export function enablePinning(): boolean {
   return true;
 }
 
-export function pinningEnabled(): boolean {
-  return enabled;
-}
-
 /** Pin every thread of `pid` to `cpu` (a no-op unless enabled). */
 export function pin(pid: number | undefined, cpu: number): void {
   if (!enabled || pid === undefined) return;
-  execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
+  setAffinity(pid, String(cpu));
 }

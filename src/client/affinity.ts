@@ -29,8 +29,13 @@ function taskset(args: string[]): string {
   return execFileSync('taskset', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
 }
 
-/** The CPU list of `pid` (e.g. "0-3" or "0,2"), as taskset prints it. */
-function affinityList(pid: number): string {
+/** Pin every thread of `pid` to the CPUs of `cpuList` ("1", "0-2"); throws if taskset fails. */
+export function setAffinity(pid: number, cpuList: string): void {
+  taskset(['-a', '-p', '-c', cpuList, String(pid)]);
+}
+
+/** The CPU list of `pid` (e.g. "0-3" or "0,2"), as taskset prints it; throws without taskset. */
+export function affinityList(pid: number): string {
   const out = taskset(['-p', '-c', String(pid)]);
   const m = /:\s*(\S+)\s*$/.exec(out.trim());
   if (!m) throw new Error(`unexpected taskset output: ${out.trim()}`);
@@ -52,8 +57,8 @@ export function pinEmulatorAndClient(emulatorPid: number): Pinning {
   const emulatorCpus = String(n - 1);
   const clientCpus = n === 2 ? '0' : `0-${n - 2}`;
   try {
-    taskset(['-a', '-p', '-c', emulatorCpus, String(emulatorPid)]);
-    taskset(['-a', '-p', '-c', clientCpus, String(process.pid)]);
+    setAffinity(emulatorPid, emulatorCpus);
+    setAffinity(process.pid, clientCpus);
   } catch (e) {
     return none(`taskset failed: ${(e as Error).message.split('\n')[0]}`);
   }
@@ -61,7 +66,7 @@ export function pinEmulatorAndClient(emulatorPid: number): Pinning {
     applied: { clientCpus, emulatorCpus },
     restore() {
       try {
-        taskset(['-a', '-p', '-c', before, String(process.pid)]);
+        setAffinity(process.pid, before);
       } catch {
         // The process keeps the narrower affinity; nothing to lose but speed.
       }

@@ -132,7 +132,7 @@ export class StreamFrameReader {
     } else if (chunk === this.readBuf) {
       // The socket path: the read region starts at offset 0 of the arena.
       this.arena.copyWithin(this.pendAbs + have, p, p + c);
-    } else if (chunk.buffer === this.arena.buffer) {
+    } else if (chunk.buffer === this.ab) {
       const from = chunk.byteOffset - this.arena.byteOffset + p;
       this.arena.copyWithin(this.pendAbs + have, from, from + c);
     } else {

@@ -106,35 +106,26 @@ export class PageCache {
 
   /** The whole response frame of a slot (V3: 8239 bytes, V2: 8198), one view per slot and version. */
   frameView(slot: number, v3: boolean): Buffer {
-    if (v3) {
-      let b = this.v3Views[slot];
-      if (b === undefined) {
-        const o = slot * SLOT_STRIDE;
-        this.v3Views[slot] = b = this.buf.subarray(o + V3_HDR_IN_SLOT, o + SLOT_STRIDE);
-      }
-      return b;
-    }
-    let b = this.v2Views[slot];
-    if (b === undefined) {
-      const o = slot * SLOT_STRIDE;
-      this.v2Views[slot] = b = this.buf.subarray(o + V2_HDR_IN_SLOT, o + SLOT_STRIDE);
-    }
-    return b;
+    return v3 ? this.slotView(this.v3Views, slot, V3_HDR_IN_SLOT) : this.slotView(this.v2Views, slot, V2_HDR_IN_SLOT);
   }
 
   /**
-   * The page alone, one view per slot made on first use: used when the frame's
-   * header is in use by a queued write (another connection's response for the
-   * same page). With a small hot set that is most responses, and a subarray
-   * per call (a Buffer allocation plus FastBuffer's constructor) was 2.5 % of
-   * the emulator's CPU in a --cpu-prof of bench:emulator at 16 blocks per
-   * connection.
+   * The page alone: used when the frame's header is in use by a queued write
+   * (another connection's response for the same page). With a small hot set
+   * that is most responses, and a subarray per call (a Buffer allocation plus
+   * FastBuffer's constructor) was 2.5 % of the emulator's CPU in a --cpu-prof
+   * of bench:emulator at 16 blocks per connection.
    */
   pageView(slot: number): Buffer {
-    let b = this.pageViews[slot];
+    return this.slotView(this.pageViews, slot, PAGE_IN_SLOT);
+  }
+
+  /** buf[slot start + from, slot end): made on first use, then kept in `views` (no allocation per response). */
+  private slotView(views: Array<Buffer | undefined>, slot: number, from: number): Buffer {
+    let b = views[slot];
     if (b === undefined) {
-      const o = slot * SLOT_STRIDE + PAGE_IN_SLOT;
-      this.pageViews[slot] = b = this.buf.subarray(o, o + BLCKSZ);
+      const o = slot * SLOT_STRIDE;
+      views[slot] = b = this.buf.subarray(o + from, o + SLOT_STRIDE);
     }
     return b;
   }
