@@ -22,6 +22,7 @@ import {
 import { pagestreamCommand } from '../protocol/pagestream.js';
 import { ABORT, PHASE, PHASE_CONNECT, PHASE_MEASURE } from './control.js';
 import { PageStreamCore, MODE_V2, ON_MISMATCH_ABORT } from './stream-core.js';
+import { GETPAGE_REQUEST_FRAME } from '../protocol/getpage.js';
 import type { CoreOwner, StreamSpec } from './stream-core.js';
 import type { BlockChooser } from './keys.js';
 import {
@@ -96,6 +97,13 @@ export class PageStreamConnection implements FrameHandler, CoreOwner {
   private readonly onReadCb: (n: number, buf: Uint8Array) => boolean;
   /** Replaced by the hot-loop test with a sink; the socket path writes a view. */
   writeOut: (buf: Buffer, start: number, end: number) => void;
+  /**
+   * Views of the write arena's first n request frames, made on first use:
+   * batches start at offset 0 whenever the previous one left nothing queued
+   * (nearly always), and a cached view spares a Buffer per write.
+   */
+  private readonly headViews: Array<Buffer | undefined> = [];
+  private readonly requestFrame: number;
 
   constructor(
     target: ConnectionTarget, spec: StreamSpec, chooser: BlockChooser, stats: ShardStats,
@@ -119,8 +127,21 @@ export class PageStreamConnection implements FrameHandler, CoreOwner {
       this.feed(buf as Buffer, n, performance.now());
       return true;
     };
+    this.requestFrame = this.version === 3 ? GETPAGE_REQUEST_FRAME[3] : GETPAGE_REQUEST_FRAME[2];
     this.writeOut = (buf, start, end) => {
-      this.socket?.write(buf.subarray(start, end));
+      const s = this.socket;
+      if (s === null) return;
+      if (start !== 0) {
+        s.write(buf.subarray(start, end));
+        return;
+      }
+      const n = (end / this.requestFrame) | 0;
+      let v = this.headViews[n];
+      if (v === undefined) {
+        v = buf.subarray(0, end);
+        this.headViews[n] = v;
+      }
+      s.write(v);
     };
   }
 
@@ -181,8 +202,10 @@ export class PageStreamConnection implements FrameHandler, CoreOwner {
     try {
       if (this.state === ST_STREAM) this.sreader.push(buf, 0, n);
       else this.reader.push(buf, 0, n);
+      core.endBatch();
       if (this.awaitingGood) this.noteGood(head0, mis0);
     } catch (e) {
+      core.endBatch();
       if (this.awaitingGood) this.noteGood(head0, mis0);
       this.stats.error(errorClass('protocol', (e as Error).message));
       this.drop(true);
@@ -280,8 +303,12 @@ export class PageStreamConnection implements FrameHandler, CoreOwner {
   }
 
   // ---- CoreOwner
-  flush(buf: Buffer, start: number, end: number): void {
+  flush(buf: Buffer, start: number, end: number): boolean {
     this.writeOut(buf, start, end);
+    // Nothing queued in Node or libuv: the kernel holds a copy of every byte,
+    // so the arena may be overwritten from offset 0 (stream-core flushBatch).
+    const s = this.socket;
+    return s === null || s.writableLength === 0;
   }
 
   onMismatchAction(): void {

@@ -55,6 +55,10 @@ export function shardRange(total: number, index: number, count: number): [number
   return [Math.floor((total * index) / count), Math.floor((total * (index + 1)) / count)];
 }
 
+const KIND_UNIFORM = 0;
+const KIND_SEQUENTIAL = 1;
+const KIND_ZIPF = 2;
+
 export class BlockChooser {
   /**
    * Output of next(): [relation index, block number]. A typed array, not
@@ -67,7 +71,8 @@ export class BlockChooser {
   private seqKey: number;
   private burstLeft = 0;
   private readonly ks: KeySpace;
-  private readonly kind: PatternKind;
+  /** The pattern as a small integer: compared per request, a string compare is not free. */
+  private readonly kind: number;
   private readonly batch: number;
   private readonly span: number;
   // Zipf rejection-inversion constants.
@@ -78,7 +83,7 @@ export class BlockChooser {
 
   constructor(ks: KeySpace, pattern: Pattern, batch: number, seed: number, stripe: number, stripes: number) {
     this.ks = ks;
-    this.kind = pattern.kind;
+    this.kind = pattern.kind === 'uniform' ? KIND_UNIFORM : pattern.kind === 'sequential' ? KIND_SEQUENTIAL : KIND_ZIPF;
     this.batch = Math.max(1, batch | 0);
     this.span = Math.max(1, ks.hi - ks.lo);
     // Seed mixing (splitmix-like) so neighbouring connection seeds diverge at once.
@@ -123,8 +128,8 @@ export class BlockChooser {
       return;
     }
     let off: number;
-    if (this.kind === 'uniform') off = this.randBelow(this.span);
-    else if (this.kind === 'sequential') {
+    if (this.kind === KIND_UNIFORM) off = this.randBelow(this.span);
+    else if (this.kind === KIND_SEQUENTIAL) {
       off = this.seqKey;
       this.seqKey += this.batch;
       if (this.seqKey >= this.span) this.seqKey -= this.span;

@@ -16,7 +16,10 @@
  * still be queued. At most `pipeline` requests are outstanding, hence at most
  * pipeline*frame unsent bytes; an arena of (2*capacity+2) frames that wraps
  * only at a flush boundary never overwrites bytes of the latest `pipeline`
- * requests.
+ * requests. When a flush left nothing queued (the kernel took it all, the
+ * usual case) the next batch starts at offset 0 again.
+ *
+ * Latency is recorded as runs of equal values (endBatch), closed loop.
  */
 import {
   checkGetPageV3Frame, GETPAGE_REQUEST_FRAME, PAGE_OFFSET,
@@ -32,15 +35,19 @@ import {
 } from './shard-stats.js';
 import { HIST_HIGHEST_US, HIST_LOWEST_US } from '../stats/histogram.js';
 import type { Histogram } from '../stats/histogram.js';
-import { recordFast } from '../stats/fast-record.js';
+import { recordFast, recordFastCount } from '../stats/fast-record.js';
+
+/** Whole microseconds clamped into the histograms' fixed bounds. */
+function clampUs(us: number): number {
+  return us < HIST_LOWEST_US ? HIST_LOWEST_US : us > HIST_HIGHEST_US ? HIST_HIGHEST_US : us;
+}
 
 /**
- * Record milliseconds as whole microseconds, clamped into the histogram's fixed
- * bounds. The argument is an integer count of microseconds computed by the
- * caller: passing a double into a call that is not inlined boxes it (allocates).
+ * Record whole microseconds, clamped. The argument is an integer computed by
+ * the caller: passing a double into a call that is not inlined boxes it.
  */
 function recordUs(h: Histogram, us: number): void {
-  recordFast(h, us < HIST_LOWEST_US ? HIST_LOWEST_US : us > HIST_HIGHEST_US ? HIST_HIGHEST_US : us);
+  recordFast(h, clampUs(us));
 }
 
 export const MODE_V2 = 0;
@@ -83,8 +90,11 @@ export interface StreamSpec {
 
 /** What the core needs from its connection (cold-path callbacks plus the flush). */
 export interface CoreOwner {
-  /** Write buf[start, end) to the socket. */
-  flush(buf: Buffer, start: number, end: number): void;
+  /**
+   * Write buf[start, end) to the socket. True when nothing is left queued
+   * (the kernel took every byte at once): the write arena can start over at 0.
+   */
+  flush(buf: Buffer, start: number, end: number): boolean;
   /** A mismatch (code) under --on-mismatch reconnect/abort, or an unsolicited response. */
   onMismatchAction(code: number): void;
   /** A page-stream Error response: record its class. */
@@ -118,6 +128,16 @@ export class PageStreamCore {
   live = false;
   /** Open loop: the interval between sends (ms). */
   private readonly intervalMs: number;
+  /**
+   * Closed loop: the pending run of equal latencies, [value us, count].
+   * The clock is read once per socket read and the send time once per write
+   * batch, so the responses of one read that answer one write batch share one
+   * latency value: ~12 per read at 4 x 32. They are recorded as one
+   * (value, count) — the same histogram, one bucket update instead of twelve.
+   * Flushed by endBatch() at the end of every socket read, so a histogram
+   * never misses a response across reads or interval rotations.
+   */
+  private readonly latencyRun = new Int32Array(2);
 
   constructor(spec: StreamSpec, stats: ShardStats, chooser: BlockChooser, owner: CoreOwner) {
     this.spec = spec;
@@ -187,7 +207,14 @@ export class PageStreamCore {
         recordUs(st.interval, Math.round((this.clock[0]! - ring.intendedTime[i]!) * 1000) | 0);
         recordUs(st.service, serviceUs);
       } else {
-        recordUs(st.interval, serviceUs);
+        const us = clampUs(serviceUs);
+        const run = this.latencyRun;
+        if (run[0] === us) run[1]!++;
+        else {
+          if (run[1] !== 0) recordFastCount(st.interval, run[0]!, run[1]!);
+          run[0] = us;
+          run[1] = 1;
+        }
       }
     }
     if (code !== VERIFY_OK) {
@@ -198,6 +225,20 @@ export class PageStreamCore {
       }
     }
     this.refill();
+  }
+
+  /**
+   * End of one socket read's responses: record the pending run of equal
+   * latencies. Called by the connection after every read (and by anything
+   * else that drives onResponse), before anyone reads the histograms.
+   */
+  endBatch(): void {
+    const run = this.latencyRun;
+    if (run[1] !== 0) {
+      recordFastCount(this.stats.interval, run[0]!, run[1]!);
+      run[0] = 0;
+      run[1] = 0;
+    }
   }
 
   private mismatch(code: number): void {
@@ -291,8 +332,17 @@ export class PageStreamCore {
         this.stats.c[C_BYTES_SENT]! += this.wpos - this.wstart;
         this.stats.c[C_WRITES]!++;
       }
-      this.owner.flush(this.wbuf, this.wstart, this.wpos);
+      const drained = this.owner.flush(this.wbuf, this.wstart, this.wpos);
       this.wstart = this.wpos;
+      // Nearly always: the kernel took the whole batch at once, nothing of the
+      // arena is referenced any more, and the next batch starts at offset 0 —
+      // so the connection can write it through a cached view of [0, n frames)
+      // instead of making a subarray per write.
+      if (drained) {
+        this.wpos = 0;
+        this.wstart = 0;
+        return;
+      }
     }
     // Wrap at a batch boundary while a whole pipeline still fits behind: a batch
     // (at most `pipeline` requests: the ring bounds it) then never splits into two

@@ -43,3 +43,26 @@ export function recordFast(h: Histogram, value: number): void {
   m.updateMinAndMax(value);
   m.incrementTotalCount();
 }
+
+interface JsHistogramCountMembers {
+  addToCountAtIndex(index: number, count: number): void;
+  addToTotalCount(count: number): void;
+}
+if (typeof (proto as unknown as JsHistogramCountMembers).addToCountAtIndex !== 'function' || typeof (proto as unknown as JsHistogramCountMembers).addToTotalCount !== 'function') {
+  throw new Error('hdr-histogram-js internals changed: fast-record.ts needs review');
+}
+
+/**
+ * Record `count` occurrences of an integer value in [1, 2^32) — already
+ * clamped to the histogram's bounds; count >= 1. Same bucket arithmetic as
+ * recordFast; what recordValueWithCount does, without its floating-point calls.
+ */
+export function recordFastCount(h: Histogram, value: number, count: number): void {
+  const m = h as unknown as JsHistogramMembers & JsHistogramCountMembers;
+  let bucket = 31 - Math.clz32(value) - SHIFT;
+  if (bucket < 0) bucket = 0;
+  const sub = value >>> (bucket + UNIT);
+  m.addToCountAtIndex(((bucket + 1) << HALF_MAG) + sub - HALF, count);
+  m.updateMinAndMax(value);
+  m.addToTotalCount(count);
+}

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { recordFast } from '../../src/stats/fast-record.js';
+import { recordFast, recordFastCount } from '../../src/stats/fast-record.js';
 import { createHistogram, encodeHistogram, HIST_HIGHEST_US } from '../../src/stats/histogram.js';
 
 test('recordFast gives the same histogram as recordValue, at every bucket edge and at random', () => {
@@ -22,5 +22,22 @@ test('recordFast gives the same histogram as recordValue, at every bucket edge a
   assert.equal(b.maxValue, a.maxValue);
   assert.equal(b.minNonZeroValue, a.minNonZeroValue);
   assert.equal(b.getValueAtPercentile(99.9), a.getValueAtPercentile(99.9));
+  assert.equal(encodeHistogram(b), encodeHistogram(a));
+});
+
+test('recordFastCount gives the same histogram as recordValueWithCount', () => {
+  const a = createHistogram();
+  const b = createHistogram();
+  let s = 777;
+  for (let i = 0; i < 5000; i++) {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    const v = 1 + Math.floor((s / 2 ** 32) ** 3 * (HIST_HIGHEST_US - 1));
+    const n = 1 + (s % 37);
+    a.recordValueWithCount(v, n);
+    recordFastCount(b, v, n);
+  }
+  assert.equal(b.totalCount, a.totalCount);
+  assert.equal(b.maxValue, a.maxValue);
+  assert.equal(b.minNonZeroValue, a.minNonZeroValue);
   assert.equal(encodeHistogram(b), encodeHistogram(a));
 });

@@ -31,7 +31,7 @@ function setup(oracle: number | boolean, verifyChecksum: boolean) {
     rels: { spcnode: Uint32Array.of(SPC), dbnode: Uint32Array.of(DB), relnode: Uint32Array.of(REL), forknum: Uint8Array.of(0) },
     lsnHi: 0xffffffff, lsnLo: 0xffffffff, nmsHi: 0, nmsLo: 0x1000, rateRps: 0, reqidHi: 7,
   };
-  const owner: CoreOwner = { flush() {}, onMismatchAction() {}, onErrorResponse() {} };
+  const owner: CoreOwner = { flush: () => true, onMismatchAction() {}, onErrorResponse() {} };
   // One block: every request is for block 0 of the relation, so one page image answers all.
   const core = new PageStreamCore(spec, stats, new BlockChooser(makeKeySpace([1]), { kind: 'uniform', s: 0 }, 1, 1, 0, 1), owner);
   core.start(0, true);
