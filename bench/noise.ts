@@ -1,0 +1,82 @@
+/**
+ * bench:noise — the noise floor of the V3-vs-V2 ratio on this machine: an A/A
+ * run. The default run's shape (4 connections × 32, 3 rounds, 5 s per variant,
+ * 0.5 s warm-up per phase) is measured with ONE variant (V3) in every phase,
+ * and the phases are labelled A B C A B C … exactly as `run --protocol both`
+ * interleaves V2, V3 and V3-noverify. Every ratio B/A and C/A compares a
+ * variant with itself, so its true value is 1 and its min–max spread over the
+ * rounds is what machine noise alone does to the spread that `run` reports
+ * for V3/V2. A V3/V2 spread below this floor on the same machine is luck.
+ *
+ * Usage: npm run bench:noise [-- --repeats 3 --duration 5 --rounds 3 --pin]
+ * Writes results/bench-noise.json.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { defaultRunOptions, runBenchmark } from '../src/client/run.js';
+import type { RoundFigures } from '../src/report/result.js';
+
+const args = process.argv.slice(2);
+const arg = (name: string, dflt: number): number => {
+  const i = args.indexOf(`--${name}`);
+  const v = i >= 0 ? Number(args[i + 1]) : dflt;
+  if (!Number.isFinite(v) || v <= 0) {
+    process.stderr.write(`bench:noise: --${name} must be a positive number\n`);
+    process.exit(2);
+  }
+  return v;
+};
+const pin = args.includes('--pin');
+const repeats = Math.round(arg('repeats', 3));
+const rounds = Math.round(arg('rounds', 3));
+const durationS = arg('duration', 5);
+const LABELS = ['A', 'B', 'C'] as const;
+const cpus = os.availableParallelism?.() ?? os.cpus().length;
+
+interface Spread { median: number; min: number; max: number; spreadPct: number }
+function spreadOf(xs: number[]): Spread {
+  const s = [...xs].sort((a, b) => a - b);
+  const median = s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+  const r = (x: number): number => Math.round(x * 1e4) / 1e4;
+  return { median: r(median), min: r(s[0]!), max: r(s.at(-1)!), spreadPct: Math.round((s.at(-1)! - s[0]!) * 1e4) / 100 };
+}
+
+const runs: Array<Record<string, unknown>> = [];
+for (let rep = 1; rep <= repeats; rep++) {
+  // One variant, 3 × rounds phases of the default run's length each.
+  const o = { ...defaultRunOptions(cpus), protocol: 'v3' as const, rounds: 3 * rounds, durationS: 3 * durationS, pin };
+  const r = await runBenchmark(o, { log: (s) => process.stderr.write(s + '\n') });
+  const phases: RoundFigures[] = r.variants.v3?.rounds ?? [];
+  const byRound: Array<Partial<Record<(typeof LABELS)[number], RoundFigures>>> = [];
+  phases.forEach((p, j) => {
+    (byRound[Math.floor(j / 3)] ??= {})[LABELS[j % 3]!] = p;
+  });
+  const whole = byRound.filter((q) => q.A && q.B && q.C) as Array<Record<(typeof LABELS)[number], RoundFigures>>;
+  const ratios = (f: (x: RoundFigures) => number, l: 'B' | 'C'): Spread => spreadOf(whole.map((q) => f(q[l]) / f(q.A)));
+  const cpu = (x: RoundFigures): number => x.cpuPerResponseUs;
+  const tput = (x: RoundFigures): number => x.throughputRps;
+  const out = {
+    repeat: rep,
+    rounds: whole.length,
+    cpuPerResponseUs: phases.map((p) => Math.round(cpu(p) * 1000) / 1000),
+    cpuRatioBA: ratios(cpu, 'B'),
+    cpuRatioCA: ratios(cpu, 'C'),
+    throughputRatioBA: ratios(tput, 'B'),
+  };
+  runs.push(out);
+  console.log(`A/A ${rep}/${repeats} (${whole.length} rounds of A B C, V3 throughout${pin ? ', pinned' : ''}): CPU/response per phase ${out.cpuPerResponseUs.join(' ')} µs`);
+  console.log(`    CPU-per-response ratio B/A ${out.cpuRatioBA.median} [${out.cpuRatioBA.min}..${out.cpuRatioBA.max}] spread ${out.cpuRatioBA.spreadPct} %; C/A spread ${out.cpuRatioCA.spreadPct} %; throughput B/A spread ${out.throughputRatioBA.spreadPct} %`);
+}
+const floors = runs.flatMap((x) => [(x.cpuRatioBA as Spread).spreadPct, (x.cpuRatioCA as Spread).spreadPct]).sort((a, b) => a - b);
+const summary = {
+  cpuRatioSpreadPct: { min: floors[0], median: floors[Math.floor(floors.length / 2)], max: floors.at(-1) },
+  note: 'spread = (max - min) of the per-round ratio, in percent, as run reports for V3/V2; the true ratio is 1',
+};
+console.log(`noise floor of the CPU-per-response ratio spread (B/A and C/A over ${runs.length} A/A runs): min ${summary.cpuRatioSpreadPct.min} %, median ${summary.cpuRatioSpreadPct.median} %, max ${summary.cpuRatioSpreadPct.max} %`);
+mkdirSync('results', { recursive: true });
+writeFileSync('results/bench-noise.json', JSON.stringify({
+  schema: 'pagestream-bench.bench-noise/v1',
+  command: `npm run bench:noise -- --repeats ${repeats} --rounds ${rounds} --duration ${durationS}${pin ? ' --pin' : ''}`,
+  finishedAt: new Date().toISOString(), node: process.version, cpus, loadAverage: os.loadavg(), runs, summary,
+}, null, 2) + '\n');
+console.log('wrote results/bench-noise.json');
