@@ -22,7 +22,6 @@ import {
 import { pagestreamCommand } from '../protocol/pagestream.js';
 import { ABORT, PHASE, PHASE_CONNECT, PHASE_MEASURE } from './control.js';
 import { PageStreamCore, MODE_V2, ON_MISMATCH_ABORT } from './stream-core.js';
-import { GETPAGE_REQUEST_FRAME } from '../protocol/getpage.js';
 import type { CoreOwner, StreamSpec } from './stream-core.js';
 import type { BlockChooser } from './keys.js';
 import {
@@ -103,7 +102,6 @@ export class PageStreamConnection implements FrameHandler, CoreOwner {
    * (nearly always), and a cached view spares a Buffer per write.
    */
   private readonly headViews: Array<Buffer | undefined> = [];
-  private readonly requestFrame: number;
 
   constructor(
     target: ConnectionTarget, spec: StreamSpec, chooser: BlockChooser, stats: ShardStats,
@@ -127,7 +125,6 @@ export class PageStreamConnection implements FrameHandler, CoreOwner {
       this.feed(buf as Buffer, n, performance.now());
       return true;
     };
-    this.requestFrame = this.version === 3 ? GETPAGE_REQUEST_FRAME[3] : GETPAGE_REQUEST_FRAME[2];
     this.writeOut = (buf, start, end) => {
       const s = this.socket;
       if (s === null) return;
@@ -135,7 +132,7 @@ export class PageStreamConnection implements FrameHandler, CoreOwner {
         s.write(buf.subarray(start, end));
         return;
       }
-      const n = (end / this.requestFrame) | 0;
+      const n = (end / this.core.frameSize) | 0;
       let v = this.headViews[n];
       if (v === undefined) {
         v = buf.subarray(0, end);
@@ -199,15 +196,18 @@ export class PageStreamConnection implements FrameHandler, CoreOwner {
     // response that was not a mismatch.
     const head0 = core.ring.head;
     const mis0 = this.stats.c[C_MISMATCHES]!;
+    let protocolError: Error | null = null;
     try {
       if (this.state === ST_STREAM) this.sreader.push(buf, 0, n);
       else this.reader.push(buf, 0, n);
-      core.endBatch();
-      if (this.awaitingGood) this.noteGood(head0, mis0);
     } catch (e) {
-      core.endBatch();
-      if (this.awaitingGood) this.noteGood(head0, mis0);
-      this.stats.error(errorClass('protocol', (e as Error).message));
+      protocolError = e as Error;
+    }
+    // The frames before a malformed one were real responses: record and count them either way.
+    core.endBatch();
+    if (this.awaitingGood) this.noteGood(head0, mis0);
+    if (protocolError !== null) {
+      this.stats.error(errorClass('protocol', protocolError.message));
       this.drop(true);
       return;
     }

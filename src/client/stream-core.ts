@@ -108,7 +108,8 @@ export class PageStreamCore {
   readonly spec: StreamSpec;
   private readonly owner: CoreOwner;
   private readonly version: 2 | 3;
-  private readonly frameSize: number;
+  /** Bytes of one request frame (39 for V2, 47 for V3). */
+  readonly frameSize: number;
   readonly wbuf: Buffer;
   /** A DataView over exactly wbuf (same offsets), made once: word stores of the changing request fields. */
   private readonly wdv: DataView;
