@@ -15,6 +15,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { defaultRunOptions, runBenchmark } from '../src/client/run.js';
 import type { RoundFigures } from '../src/report/result.js';
+import { spreadOf } from '../src/report/compare.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, dflt: number): number => {
@@ -34,11 +35,11 @@ const LABELS = ['A', 'B', 'C'] as const;
 const cpus = os.availableParallelism?.() ?? os.cpus().length;
 
 interface Spread { median: number; min: number; max: number; spreadPct: number }
-function spreadOf(xs: number[]): Spread {
-  const s = [...xs].sort((a, b) => a - b);
-  const median = s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+/** run's statistic (report/compare.ts spreadOf) plus the spread in percent, as bench:e2e reports it. */
+function spreadWithPct(xs: number[]): Spread {
+  const s = spreadOf(xs) ?? { median: NaN, min: NaN, max: NaN };
   const r = (x: number): number => Math.round(x * 1e4) / 1e4;
-  return { median: r(median), min: r(s[0]!), max: r(s.at(-1)!), spreadPct: Math.round((s.at(-1)! - s[0]!) * 1e4) / 100 };
+  return { median: r(s.median), min: r(s.min), max: r(s.max), spreadPct: Math.round((s.max - s.min) * 1e4) / 100 };
 }
 
 const runs: Array<Record<string, unknown>> = [];
@@ -52,7 +53,7 @@ for (let rep = 1; rep <= repeats; rep++) {
     (byRound[Math.floor(j / 3)] ??= {})[LABELS[j % 3]!] = p;
   });
   const whole = byRound.filter((q) => q.A && q.B && q.C) as Array<Record<(typeof LABELS)[number], RoundFigures>>;
-  const ratios = (f: (x: RoundFigures) => number, l: 'B' | 'C'): Spread => spreadOf(whole.map((q) => f(q[l]) / f(q.A)));
+  const ratios = (f: (x: RoundFigures) => number, l: 'B' | 'C'): Spread => spreadWithPct(whole.map((q) => f(q[l]) / f(q.A)));
   const cpu = (x: RoundFigures): number => x.cpuPerResponseUs;
   const tput = (x: RoundFigures): number => x.throughputRps;
   const out = {

@@ -6,6 +6,7 @@
  */
 import { VERIFY_CODE_NAMES, VERIFY_CODES } from '../protocol/getpage.js';
 import type { Comparison, RoundFigures, Spread, VariantName, VariantResult } from '../report/result.js';
+import { spreadOf as exactSpreadOf } from '../report/compare.js';
 import {
   C_BEHIND, C_BYTES_RECEIVED, C_BYTES_SENT, C_COUNT, C_ERRORS, C_MISMATCHES, C_RECONNECTS, C_REQUESTS, C_RESPONSES,
   C_READS, C_STREAM_BYTES_RECEIVED, C_UNDETECTED, C_WRITES,
@@ -155,12 +156,10 @@ export function variantResult(phases: PhaseFigures[], oracle: boolean): VariantR
   return out;
 }
 
+/** report/compare.ts's median and min–max over the finite values, rounded to 6 digits for the result file. */
 export function spreadOf(values: number[]): Spread | undefined {
-  const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (v.length === 0) return undefined;
-  const mid = v.length >> 1;
-  const median = v.length % 2 ? v[mid]! : (v[mid - 1]! + v[mid]!) / 2;
-  return { median: round6(median), min: round6(v[0]!), max: round6(v[v.length - 1]!) };
+  const s = exactSpreadOf(values);
+  return s && { median: round6(s.median), min: round6(s.min), max: round6(s.max) };
 }
 
 const ratio = (a: number, b: number): number => (b > 0 ? a / b : NaN);
