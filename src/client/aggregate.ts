@@ -36,20 +36,34 @@ export interface PhaseFigures {
   workers: ShardResult[];
 }
 
+/** The counters a worker, a phase and a variant each carry, summed at every level. */
+interface Counts {
+  counters: Float64Array;
+  byCode: Float64Array;
+  errorsByClass: Record<string, number>;
+}
+
+function emptyCounts(): Counts {
+  return { counters: new Float64Array(C_COUNT), byCode: new Float64Array(VERIFY_CODES), errorsByClass: {} };
+}
+
+/** Add one worker's or one phase's counters into `into`. */
+function addCounts(into: Counts, from: { counters: ArrayLike<number>; byCode: ArrayLike<number>; errorsByClass: Record<string, number> }): void {
+  for (let i = 0; i < from.counters.length; i++) into.counters[i]! += from.counters[i]!;
+  for (let i = 0; i < from.byCode.length; i++) into.byCode[i]! += from.byCode[i]!;
+  for (const [k, v] of Object.entries(from.errorsByClass)) into.errorsByClass[k] = (into.errorsByClass[k] ?? 0) + v;
+}
+
 export function phaseFromWorkers(
   variant: VariantName, round: number, startS: number, durationS: number, results: ShardResult[],
   cpu: { user: number; system: number }, mainGc: { count: number; pauseMs: number },
 ): PhaseFigures {
-  const counters = new Float64Array(C_COUNT);
-  const byCode = new Float64Array(VERIFY_CODES);
-  const errorsByClass: Record<string, number> = {};
+  const sum = emptyCounts();
   let gcCount = mainGc.count;
   let gcPauseMs = mainGc.pauseMs;
   const byOffset = new Map<number, { durationS: number; hist: string[] }>();
   for (const r of results) {
-    r.counters.forEach((v, i) => (counters[i]! += v));
-    r.byCode.forEach((v, i) => (byCode[i]! += v));
-    for (const [k, v] of Object.entries(r.errorsByClass)) errorsByClass[k] = (errorsByClass[k] ?? 0) + v;
+    addCounts(sum, r);
     gcCount += r.gcCount;
     gcPauseMs += r.gcPauseMs;
     r.intervals.forEach((iv, k) => {
@@ -64,7 +78,7 @@ export function phaseFromWorkers(
   }));
   const service = results.some((r) => r.service) ? mergeEncoded(results.map((r) => r.service ?? '')) : null;
   return {
-    variant, round, startS, durationS, counters, byCode, errorsByClass,
+    variant, round, startS, durationS, ...sum,
     latency: mergeEncoded(results.map((r) => r.latency)), service,
     cpuUserUs: cpu.user, cpuSystemUs: cpu.system, gcCount, gcPauseMs,
     elu: results.map((r) => round6(r.elu)), intervals, workers: results,
@@ -92,9 +106,8 @@ export function roundFigures(p: PhaseFigures): RoundFigures {
 }
 
 export function variantResult(phases: PhaseFigures[], oracle: boolean): VariantResult {
-  const c = new Float64Array(C_COUNT);
-  const byCode = new Float64Array(VERIFY_CODES);
-  const errorsByClass: Record<string, number> = {};
+  const sum = emptyCounts();
+  const { counters: c, byCode, errorsByClass } = sum;
   let durationS = 0, user = 0, system = 0, gcCount = 0, gcPauseMs = 0;
   const nWorkers = Math.max(0, ...phases.map((p) => p.elu.length));
   const eluSum = new Array<number>(nWorkers).fill(0);
@@ -102,9 +115,7 @@ export function variantResult(phases: PhaseFigures[], oracle: boolean): VariantR
   const latency = mergeEncoded([]);
   let service: Histogram | null = null;
   for (const p of phases) {
-    p.counters.forEach((v, i) => (c[i]! += v));
-    p.byCode.forEach((v, i) => (byCode[i]! += v));
-    for (const [k, v] of Object.entries(p.errorsByClass)) errorsByClass[k] = (errorsByClass[k] ?? 0) + v;
+    addCounts(sum, p);
     durationS += p.durationS;
     user += p.cpuUserUs;
     system += p.cpuSystemUs;
