@@ -1,20 +1,25 @@
 /**
  * bench:noise — the noise floor of the V3-vs-V2 ratio on this machine: an A/A
  * run. The default run's shape (4 connections × 32, 3 rounds, 5 s per variant,
- * 0.5 s warm-up per phase) is measured with ONE variant (V3) in every phase,
- * and the phases are labelled A B C A B C … exactly as `run --protocol both`
- * interleaves V2, V3 and V3-noverify. Every ratio B/A and C/A compares a
- * variant with itself, so its true value is 1 and its min–max spread over the
- * rounds is what machine noise alone does to the spread that `run` reports
- * for V3/V2. A V3/V2 spread below this floor on the same machine is luck.
+ * 0.5 s warm-up) is measured with ONE variant (V3) three times over, labelled
+ * A B C where `run --protocol both` has V2, V3 and V3-noverify, interleaved
+ * as `run` interleaves them:
+ *   --interleave slices (run's default): three sets of V3 connections taking
+ *     turns in 100 ms slices within each round;
+ *   --interleave phases (`run --slice 0`): A, then B, then C, each for the
+ *     whole per-round time.
+ * Every ratio B/A and C/A compares a variant with itself, so its true value
+ * is 1 and its min–max spread over the rounds is what machine noise alone
+ * does to the spread that `run` reports for V3/V2. A V3/V2 spread below this
+ * floor on the same machine is luck.
  *
- * Usage: npm run bench:noise [-- --repeats 3 --duration 5 --rounds 3 --pin]
+ * Usage: npm run bench:noise [-- --repeats 3 --duration 5 --rounds 3 --interleave slices|phases --slice 0.1 --pin]
  * Writes results/bench-noise.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { defaultRunOptions, runBenchmark } from '../src/client/run.js';
-import type { RoundFigures } from '../src/report/result.js';
+import type { RoundFigures, VariantName } from '../src/report/result.js';
 import { spreadOf } from '../src/report/compare.js';
 
 const args = process.argv.slice(2);
@@ -28,9 +33,18 @@ const arg = (name: string, dflt: number): number => {
   return v;
 };
 const pin = args.includes('--pin');
+const interleaveAt = args.indexOf('--interleave');
+const interleave = interleaveAt >= 0 ? args[interleaveAt + 1] : 'slices';
+if (interleave !== 'slices' && interleave !== 'phases') {
+  process.stderr.write('bench:noise: --interleave must be slices or phases\n');
+  process.exit(2);
+}
 const repeats = Math.round(arg('repeats', 3));
 const rounds = Math.round(arg('rounds', 3));
 const durationS = arg('duration', 5);
+const sliceAt = args.indexOf('--slice');
+/** Slice length in seconds (default: run's). */
+const sliceS = sliceAt >= 0 ? arg('slice', 0.1) : undefined;
 const LABELS = ['A', 'B', 'C'] as const;
 const cpus = os.availableParallelism?.() ?? os.cpus().length;
 
@@ -44,10 +58,13 @@ function spreadWithPct(xs: number[]): Spread {
 
 const runs: Array<Record<string, unknown>> = [];
 for (let rep = 1; rep <= repeats; rep++) {
-  // One variant, 3 × rounds phases of the default run's length each.
-  const o = { ...defaultRunOptions(cpus), protocol: 'v3' as const, rounds: 3 * rounds, durationS: 3 * durationS, pin };
-  const r = await runBenchmark(o, { log: (s) => process.stderr.write(s + '\n') });
-  const phases: RoundFigures[] = r.variants.v3?.rounds ?? [];
+  // Slices: V3 listed three times, one set of connections each. Phases: one
+  // variant, 3 × rounds phases of the default run's length each.
+  const o = interleave === 'slices'
+    ? { ...defaultRunOptions(cpus), variants: ['v3', 'v3', 'v3'] as VariantName[], rounds, durationS, pin, ...(sliceS !== undefined ? { sliceS } : {}) }
+    : { ...defaultRunOptions(cpus), protocol: 'v3' as const, sliceS: 0, rounds: 3 * rounds, durationS: 3 * durationS, pin };
+  const phases: RoundFigures[] = [];
+  await runBenchmark(o, { log: (s) => process.stderr.write(s + '\n'), onRound: (_round, figures) => phases.push(...figures) });
   const byRound: Array<Partial<Record<(typeof LABELS)[number], RoundFigures>>> = [];
   phases.forEach((p, j) => {
     (byRound[Math.floor(j / 3)] ??= {})[LABELS[j % 3]!] = p;
@@ -65,7 +82,7 @@ for (let rep = 1; rep <= repeats; rep++) {
     throughputRatioBA: ratios(tput, 'B'),
   };
   runs.push(out);
-  console.log(`A/A ${rep}/${repeats} (${whole.length} rounds of A B C, V3 throughout${pin ? ', pinned' : ''}): CPU/response per phase ${out.cpuPerResponseUs.join(' ')} µs`);
+  console.log(`A/A ${rep}/${repeats} (${whole.length} rounds of A B C in ${interleave}, V3 throughout${pin ? ', pinned' : ''}): CPU/response per phase ${out.cpuPerResponseUs.join(' ')} µs`);
   console.log(`    CPU-per-response ratio B/A ${out.cpuRatioBA.median} [${out.cpuRatioBA.min}..${out.cpuRatioBA.max}] spread ${out.cpuRatioBA.spreadPct} %; C/A spread ${out.cpuRatioCA.spreadPct} %; throughput B/A spread ${out.throughputRatioBA.spreadPct} %`);
 }
 const floors = runs.flatMap((x) => [(x.cpuRatioBA as Spread).spreadPct, (x.cpuRatioCA as Spread).spreadPct]).sort((a, b) => a - b);
@@ -77,7 +94,8 @@ console.log(`noise floor of the CPU-per-response ratio spread (B/A and C/A over 
 mkdirSync('results', { recursive: true });
 writeFileSync('results/bench-noise.json', JSON.stringify({
   schema: 'pagestream-bench.bench-noise/v1',
-  command: `npm run bench:noise -- --repeats ${repeats} --rounds ${rounds} --duration ${durationS}${pin ? ' --pin' : ''}`,
+  command: `npm run bench:noise -- --repeats ${repeats} --rounds ${rounds} --duration ${durationS} --interleave ${interleave}${sliceS !== undefined ? ` --slice ${sliceS}` : ''}${pin ? ' --pin' : ''}`,
+  interleave,
   finishedAt: new Date().toISOString(), node: process.version, cpus, loadAverage: os.loadavg(), runs, summary,
 }, null, 2) + '\n');
 console.log('wrote results/bench-noise.json');

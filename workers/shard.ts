@@ -1,14 +1,21 @@
 /**
- * Piscina task: run this worker's shard of the connections for one
- * (round, variant), following the phases the main thread sets in the shared
- * control block (connect -> warm-up -> measure -> stop), and return encoded
- * histograms and counters. One task per worker per round — never per request.
+ * Piscina task: run this worker's shard of the connections for one round —
+ * of one variant, or of every variant at once in time slices — following the
+ * phases the main thread sets in the shared control block (connect -> warm-up
+ * -> measure -> stop), and return encoded histograms and counters, one result
+ * per variant. One task per worker per round — never per request.
+ *
+ * Time slices: each variant has its own connections and its own ShardStats;
+ * only the variant at index ACTIVE of the control block sends. The worker
+ * waits on ACTIVE with Atomics.waitAsync, so a new slice's pipelines refill
+ * within microseconds of the main thread's switch, not at the next tick.
  */
 import { performance, PerformanceObserver } from 'node:perf_hooks';
 import type { EventLoopUtilization } from 'node:perf_hooks';
 import { PageStreamConnection } from '../src/client/connection.js';
 import {
-  ABORT, L_CONNECTED, L_ERRORS, L_KIB_RECEIVED, L_MISMATCHES, L_P99_US, L_RESPONSES, liveIndex, PHASE, PHASE_CONNECT, PHASE_MEASURE, PHASE_STOP, READY,
+  ABORT, ACTIVE, ALL_ACTIVE, L_CONNECTED, L_ERRORS, L_KIB_RECEIVED, L_MISMATCHES, L_P99_US, L_RESPONSES, liveIndex, PHASE, PHASE_CONNECT,
+  PHASE_MEASURE, PHASE_STOP, READY,
 } from '../src/client/control.js';
 import { BlockChooser, makeKeySpace } from '../src/client/keys.js';
 import { ReadArena } from '../src/client/stream-reader.js';
@@ -16,6 +23,7 @@ import { C_ALL_BYTES_RECEIVED, C_ALL_RESPONSES, C_ERRORS, C_MISMATCHES, ShardSta
 import { MODE_V2, MODE_V3, MODE_V3_NOVERIFY } from '../src/client/stream-core.js';
 import type { StreamSpec } from '../src/client/stream-core.js';
 import type { IntervalHistogram, ShardResult, ShardTask } from '../src/client/task.js';
+import type { VariantName } from '../src/report/result.js';
 import { encodeHistogram } from '../src/stats/histogram.js';
 
 /** Connections allowed in the handshake at once (a server's accept backlog is finite). */
@@ -28,10 +36,15 @@ const PUBLISH_MS = 100;
 /** Every read of every connection in this thread lands here (consumed synchronously). */
 const READ_BUFFER_BYTES = 256 * 1024;
 
-export default async function runShard(task: ShardTask): Promise<ShardResult> {
+function modeOf(v: VariantName): number {
+  return v === 'v2' ? MODE_V2 : v === 'v3' ? MODE_V3 : MODE_V3_NOVERIFY;
+}
+
+export default async function runShard(task: ShardTask): Promise<ShardResult[]> {
   const control = new Int32Array(task.control);
-  const stats = new ShardStats();
-  const arena = new ReadArena(READ_BUFFER_BYTES, task.connections);
+  const nv = task.variants.length;
+  const stats = task.variants.map(() => new ShardStats());
+  const arena = new ReadArena(READ_BUFFER_BYTES, task.connections * nv);
   const ks = makeKeySpace(task.rels.map((r) => r.nblocks), task.keyLo, task.keyHi);
   const rels = {
     spcnode: Uint32Array.from(task.rels, (r) => r.spcnode),
@@ -39,23 +52,29 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
     relnode: Uint32Array.from(task.rels, (r) => r.relnode),
     forknum: Uint8Array.from(task.rels, (r) => r.forknum),
   };
-  const mode = task.variant === 'v2' ? MODE_V2 : task.variant === 'v3' ? MODE_V3 : MODE_V3_NOVERIFY;
   let ready = 0;
   const conns: PageStreamConnection[] = [];
-  for (let k = 0; k < task.connections; k++) {
-    const id = task.connIdBase + k;
-    const spec: StreamSpec = {
-      mode, pipeline: task.pipeline, verifyChecksum: task.verifyChecksum, oracle: task.oracle, onMismatch: task.onMismatch,
-      rels, lsnHi: task.lsnHi, lsnLo: task.lsnLo, nmsHi: task.nmsHi, nmsLo: task.nmsLo,
-      rateRps: task.ratePerConnection, reqidHi: (process.pid * 1024 + id) >>> 0,
-    };
-    const chooser = new BlockChooser(ks, task.pattern, task.batch, task.seed + task.round * 7919, id, task.totalConnections);
-    conns.push(new PageStreamConnection(task.target, spec, chooser, stats, arena, control, task.timeoutMs, {
-      onFirstReady: () => {
-        if (++ready === task.connections) Atomics.add(control, READY, 1);
-      },
-    }));
-  }
+  const byVariant: PageStreamConnection[][] = task.variants.map(() => []);
+  // Variant-major order, so the first variant's connections start first. Connection k of
+  // every variant has the same id, hence the same block sequence: each variant reads the same pages.
+  task.variants.forEach((variant, v) => {
+    for (let k = 0; k < task.connections; k++) {
+      const id = task.connIdBase + k;
+      const spec: StreamSpec = {
+        mode: modeOf(variant), pipeline: task.pipeline, verifyChecksum: task.verifyChecksum, oracle: task.oracle, onMismatch: task.onMismatch,
+        rels, lsnHi: task.lsnHi, lsnLo: task.lsnLo, nmsHi: task.nmsHi, nmsLo: task.nmsLo,
+        rateRps: task.ratePerConnection, reqidHi: (process.pid * 1024 + id) >>> 0,
+      };
+      const chooser = new BlockChooser(ks, task.pattern, task.batch, task.seed + task.round * 7919, id, task.totalConnections);
+      const c = new PageStreamConnection(task.target, spec, chooser, stats[v]!, arena, control, task.timeoutMs, {
+        onFirstReady: () => {
+          if (++ready === conns.length) Atomics.add(control, READY, 1);
+        },
+      }, v);
+      conns.push(c);
+      byVariant[v]!.push(c);
+    }
+  });
 
   // GC events of this thread during the measurement window.
   let measureStart = -1;
@@ -66,7 +85,39 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
   });
   obs.observe({ entryTypes: ['gc'] });
 
-  const intervals: IntervalHistogram[] = [];
+  // Time slices: which variant held the slice from when (this thread's clock), for GC attribution.
+  let active = Atomics.load(control, ACTIVE);
+  const switchAt: number[] = [performance.now()];
+  const switchTo: number[] = [active];
+  let watching = nv > 1;
+  const onActive = (): void => {
+    if (!watching) return;
+    const a = Atomics.load(control, ACTIVE);
+    if (a !== active) {
+      active = a;
+      const now = performance.now();
+      switchAt.push(now);
+      switchTo.push(a);
+      if (a !== ALL_ACTIVE) for (const c of byVariant[a] ?? []) c.resume(now);
+      else for (const c of conns) c.resume(now);
+    }
+    watch();
+  };
+  const watch = (): void => {
+    if (!watching) return;
+    const w = Atomics.waitAsync(control, ACTIVE, active);
+    if (w.async) void w.value.then(onActive);
+    else onActive();
+  };
+  watch();
+  /** The variant index holding the slice at time t (ALL_ACTIVE: every variant). */
+  const activeAt = (t: number): number => {
+    let k = switchAt.length - 1;
+    while (k > 0 && switchAt[k]! > t) k--;
+    return switchTo[k]!;
+  };
+
+  const intervals: IntervalHistogram[][] = task.variants.map(() => []);
   let intervalStart = 0;
   let eluStart: EventLoopUtilization | null = null;
   let elu = 0;
@@ -77,19 +128,31 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
   let streaming = false;
   const openLoop = task.ratePerConnection > 0;
   const live = (slot: number): number => liveIndex(task.worker, slot);
+  const sumOf = (index: number): number => stats.reduce((s, st) => s + st.c[index]!, 0);
 
   const publish = (now: number): void => {
-    Atomics.store(control, live(L_RESPONSES), stats.c[C_ALL_RESPONSES]! | 0);
-    Atomics.store(control, live(L_MISMATCHES), stats.c[C_MISMATCHES]! | 0);
-    Atomics.store(control, live(L_ERRORS), stats.c[C_ERRORS]! | 0);
-    Atomics.store(control, live(L_KIB_RECEIVED), (stats.c[C_ALL_BYTES_RECEIVED]! / 1024) | 0);
+    Atomics.store(control, live(L_RESPONSES), sumOf(C_ALL_RESPONSES) | 0);
+    Atomics.store(control, live(L_MISMATCHES), sumOf(C_MISMATCHES) | 0);
+    Atomics.store(control, live(L_ERRORS), sumOf(C_ERRORS) | 0);
+    Atomics.store(control, live(L_KIB_RECEIVED), (sumOf(C_ALL_BYTES_RECEIVED) / 1024) | 0);
     let connected = 0;
     for (const c of conns) if (c.inStream) connected++;
     Atomics.store(control, live(L_CONNECTED), connected);
     if (now - lastP99 >= 1000) {
       lastP99 = now;
-      Atomics.store(control, live(L_P99_US), stats.latency.totalCount > 0 ? stats.latency.getValueAtPercentile(99) : 0);
+      let p99 = 0;
+      for (const st of stats) if (st.latency.totalCount > 0) p99 = Math.max(p99, st.latency.getValueAtPercentile(99));
+      Atomics.store(control, live(L_P99_US), p99);
     }
+  };
+  const rotate = (now: number, always: boolean): void => {
+    stats.forEach((st, v) => {
+      if (always || st.interval.totalCount > 0 || now - intervalStart > 1) {
+        intervals[v]!.push({ offsetS: (intervalStart - measureStart) / 1000, durationS: (now - intervalStart) / 1000, histogram: encodeHistogram(st.rotate()) });
+      }
+      st.interval.reset();
+    });
+    intervalStart = now;
   };
 
   await new Promise<void>((resolve) => {
@@ -121,30 +184,25 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
         // the measured responses, including any before this tick noticed the phase.
         eluStart = performance.eventLoopUtilization();
       }
-      if (measureStart >= 0 && measureEnd < 0 && now - intervalStart >= 1000) {
-        intervals.push({ offsetS: (intervalStart - measureStart) / 1000, durationS: (now - intervalStart) / 1000, histogram: encodeHistogram(stats.rotate()) });
-        stats.interval.reset();
-        intervalStart = now;
-      }
+      if (measureStart >= 0 && measureEnd < 0 && now - intervalStart >= 1000) rotate(now, true);
       if (now - lastPublish >= PUBLISH_MS) {
         lastPublish = now;
         publish(now);
       }
       if (phase === PHASE_STOP || Atomics.load(control, ABORT) !== 0) {
         clearInterval(timer);
+        watching = false;
         // The hot path records by the phase it reads per socket read, so a
         // measurement window shorter than one tick may have recorded responses
         // before this timer ever saw PHASE_MEASURE: they still get their interval.
-        if (measureStart < 0 && stats.interval.totalCount > 0) {
+        if (measureStart < 0 && stats.some((st) => st.interval.totalCount > 0)) {
           measureStart = now;
           intervalStart = now;
           eluStart = performance.eventLoopUtilization();
         }
         if (measureStart >= 0) {
           measureEnd = now;
-          if (stats.interval.totalCount > 0 || now - intervalStart > 1) {
-            intervals.push({ offsetS: (intervalStart - measureStart) / 1000, durationS: (now - intervalStart) / 1000, histogram: encodeHistogram(stats.rotate()) });
-          }
+          rotate(now, false);
           elu = performance.eventLoopUtilization(eluStart!).utilization;
         }
         for (const c of conns) c.close();
@@ -157,24 +215,31 @@ export default async function runShard(task: ShardTask): Promise<ShardResult> {
   // Let the observer deliver the last GC entries before counting.
   await new Promise((r) => setTimeout(r, 5));
   obs.disconnect();
-  let gcCount = 0;
-  let gcPauseMs = 0;
+  const gcCount = new Array<number>(nv).fill(0);
+  const gcPauseMs = new Array<number>(nv).fill(0);
   for (const e of gcEntries) {
-    if (measureStart >= 0 && e.start >= measureStart && e.start <= measureEnd) {
-      gcCount++;
-      gcPauseMs += e.duration;
-    }
+    if (measureStart < 0 || e.start < measureStart || e.start > measureEnd) continue;
+    // A GC pause belongs to the variant whose slice it fell in (to the only variant, unsliced).
+    const a = nv === 1 ? 0 : activeAt(e.start);
+    if (a === ALL_ACTIVE) continue; // between slices (not in a measured window of any variant)
+    gcCount[a]!++;
+    gcPauseMs[a]! += e.duration;
   }
-  return {
-    worker: task.worker,
-    counters: Array.from(stats.c),
-    byCode: Array.from(stats.byCode),
-    errorsByClass: Object.fromEntries(stats.errorsByClass),
-    latency: encodeHistogram(stats.latency),
-    service: openLoop ? encodeHistogram(stats.service) : null,
-    intervals,
-    gcCount,
-    gcPauseMs,
-    elu,
-  };
+  return task.variants.map((variant, v) => {
+    const st = stats[v]!;
+    return {
+      worker: task.worker,
+      variant,
+      slot: v,
+      counters: Array.from(st.c),
+      byCode: Array.from(st.byCode),
+      errorsByClass: Object.fromEntries(st.errorsByClass),
+      latency: encodeHistogram(st.latency),
+      service: openLoop ? encodeHistogram(st.service) : null,
+      intervals: intervals[v]!,
+      gcCount: gcCount[v]!,
+      gcPauseMs: gcPauseMs[v]!,
+      elu,
+    };
+  });
 }

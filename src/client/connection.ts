@@ -20,7 +20,7 @@ import {
   encodeStartupMessage, Msg,
 } from '../protocol/libpq.js';
 import { pagestreamCommand } from '../protocol/pagestream.js';
-import { ABORT, PHASE, PHASE_CONNECT, PHASE_MEASURE } from './control.js';
+import { ABORT, mayIssue, PHASE, PHASE_CONNECT, PHASE_MEASURE } from './control.js';
 import { PageStreamCore, MODE_V2, ON_MISMATCH_ABORT } from './stream-core.js';
 import type { CoreOwner, StreamSpec } from './stream-core.js';
 import type { BlockChooser } from './keys.js';
@@ -78,6 +78,8 @@ export class PageStreamConnection implements FrameHandler, CoreOwner {
   private readonly timeoutMs: number;
   private readonly hooks: ConnectionHooks;
   private readonly version: 2 | 3;
+  /** This connection's variant: its index in the task's variant list (control.ts ACTIVE). */
+  readonly variantIndex: number;
   private socket: net.Socket | null = null;
   private state = ST_IDLE;
   private everReady = false;
@@ -105,9 +107,10 @@ export class PageStreamConnection implements FrameHandler, CoreOwner {
 
   constructor(
     target: ConnectionTarget, spec: StreamSpec, chooser: BlockChooser, stats: ShardStats,
-    arena: ReadArena, control: Int32Array, timeoutMs: number, hooks: ConnectionHooks,
+    arena: ReadArena, control: Int32Array, timeoutMs: number, hooks: ConnectionHooks, variantIndex = 0,
   ) {
     this.target = target;
+    this.variantIndex = variantIndex;
     this.stats = stats;
     this.readBuffer = arena.read;
     this.control = control;
@@ -185,6 +188,7 @@ export class PageStreamConnection implements FrameHandler, CoreOwner {
     const core = this.core;
     core.clock[0] = now;
     core.measuring = Atomics.load(this.control, PHASE) === PHASE_MEASURE;
+    core.issuing = mayIssue(this.control, this.variantIndex);
     this.stats.c[C_ALL_BYTES_RECEIVED]! += n;
     if (core.measuring) {
       this.stats.c[C_READS]!++;
@@ -297,6 +301,7 @@ export class PageStreamConnection implements FrameHandler, CoreOwner {
     const now = performance.now();
     this.lastProgress = now;
     this.core.measuring = Atomics.load(this.control, PHASE) === PHASE_MEASURE;
+    this.core.issuing = mayIssue(this.control, this.variantIndex);
     this.awaitingGood = true;
     this.core.start(now, !this.startedOnce);
     this.startedOnce = true;
@@ -328,6 +333,23 @@ export class PageStreamConnection implements FrameHandler, CoreOwner {
     this.stats.error(errorClass('pagestream', buf.toString('utf8', start, end)));
   }
 
+  /**
+   * This connection's variant took the time slice (the worker saw ACTIVE
+   * change): refill the pipeline now rather than at the next timer tick. The
+   * timeout clock restarts too: an idle connection had nothing in flight.
+   */
+  resume(now: number): void {
+    if (this.state !== ST_STREAM || this.waiting) return;
+    const core = this.core;
+    if (!core.live) return;
+    this.lastProgress = now;
+    core.clock[0] = now;
+    core.measuring = Atomics.load(this.control, PHASE) === PHASE_MEASURE;
+    core.issuing = mayIssue(this.control, this.variantIndex);
+    core.refill();
+    core.flushBatch();
+  }
+
   /** Timer work (every few ms): open-loop sends, timeouts. */
   tick(now: number): void {
     if (this.state === ST_STREAM) {
@@ -340,6 +362,7 @@ export class PageStreamConnection implements FrameHandler, CoreOwner {
       }
       core.clock[0] = now;
       core.measuring = Atomics.load(this.control, PHASE) === PHASE_MEASURE;
+      core.issuing = mayIssue(this.control, this.variantIndex);
       core.refill();
       core.flushBatch();
     } else if ((this.state === ST_CONNECTING || this.state === ST_STARTUP || this.state === ST_QUERY) && now - this.lastProgress > this.timeoutMs) {

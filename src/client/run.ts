@@ -1,21 +1,28 @@
 /**
  * runBenchmark: the `run` job. Resolve the target (embedded emulator by
- * default), pre-flight, then for each round run every variant in turn
- * (A B C A B C …) on a piscina pool: one long-lived task per worker per
- * (round, variant), phases driven through the shared control block
- * (connect -> warm-up -> measure -> stop). Client CPU is process.cpuUsage()
- * across the measurement window (it covers every thread of the process).
+ * default), pre-flight, then run the rounds on a piscina pool, one
+ * long-lived task per worker per round, phases driven through the shared
+ * control block (connect -> warm-up -> measure -> stop).
+ *
+ * Closed loop over several variants: time slices. Each round opens every
+ * variant's connections at once and the variants take turns sending, one
+ * `--slice` each (A B C A B C …), so that drift shorter than a round — this
+ * machine's throughput moves between regimes within a second — hits every
+ * variant alike. Otherwise (one variant, open loop, --slice 0) the variants
+ * run one after another within a round (phases). Client CPU is
+ * process.cpuUsage() (every thread of the process) over each variant's
+ * measured time: its phase, or the sum of its slices.
  */
 import os from 'node:os';
 import { performance, PerformanceObserver } from 'node:perf_hooks';
 import { Piscina } from 'piscina';
 import { resultEnvelope } from '../report/result.js';
-import type { PagestreamResult, RunConfig, Saturation, VariantName, VariantResult } from '../report/result.js';
+import type { PagestreamResult, RoundFigures, RunConfig, Saturation, VariantName, VariantResult } from '../report/result.js';
 import { UsageError } from '../protocol/errors.js';
 import { hi32, lo32 } from '../protocol/u64.js';
 import { formatRelTag } from '../protocol/text.js';
 import {
-  ABORT, createControl, FAILED, L_CONNECTED, L_ERRORS, L_KIB_RECEIVED, L_MISMATCHES, L_P99_US, L_RESPONSES, liveIndex, PHASE, PHASE_CONNECT,
+  ABORT, ACTIVE, ALL_ACTIVE, createControl, FAILED, L_CONNECTED, L_ERRORS, L_KIB_RECEIVED, L_MISMATCHES, L_P99_US, L_RESPONSES, liveIndex, PHASE, PHASE_CONNECT,
   PHASE_MEASURE, PHASE_STOP, PHASE_WARMUP, READY,
 } from './control.js';
 import { parsePattern, shardRange } from './keys.js';
@@ -25,10 +32,11 @@ import type { RunOptions } from './options.js';
 import { variantsOf } from './options.js';
 import { parseTargetUrl, resolveTarget } from './target.js';
 import { pinEmulatorAndClient } from './affinity.js';
+import { processCpuNs } from './proc-cpu.js';
 import { oracleLevel } from './oracle.js';
 import type { ResolvedTarget } from './target.js';
 import type { ShardResult, ShardTask } from './task.js';
-import { compare, phaseFromWorkers, variantResult } from './aggregate.js';
+import { compare, phaseFromWorkers, roundFigures, variantResult } from './aggregate.js';
 import type { PhaseFigures } from './aggregate.js';
 
 export type { RunOptions } from './options.js';
@@ -41,6 +49,13 @@ export interface RunHooks {
   log?(line: string): void;
   /** The target is resolved and pre-flighted (e.g. to read the emulator's management API). */
   onTargetReady?(t: { mgmt?: string; embedded: boolean; rels: string[] }): void | Promise<void>;
+  /**
+   * After each round (sliced) or each variant's phase of a round: its figures,
+   * one per entry of the round's variant list, in that order. A programmatic
+   * caller may list one variant several times (an A/A run, bench:noise); the
+   * result file then merges them, this hook keeps them apart.
+   */
+  onRound?(round: number, figures: RoundFigures[]): void;
   /** Before the embedded emulator stops (e.g. to fetch its ground truth from /v1/faults). */
   beforeStop?(t: { mgmt?: string; embedded: boolean }): void | Promise<void>;
 }
@@ -64,11 +79,34 @@ function validate(o: RunOptions): void {
   int(o.rounds, 'rounds', 1, 1000);
   int(o.batch, 'batch', 1, 65_536);
   if (!(o.durationS > 0)) throw new UsageError(`--duration: must be > 0 seconds`);
+  if (!(o.sliceS >= 0)) throw new UsageError(`--slice: must be >= 0 seconds`);
+  if (o.sliceS > 0 && o.sliceS < 0.005) throw new UsageError(`--slice: ${o.sliceS * 1000} ms is shorter than the 5 ms a switch needs to drain and refill; use 5ms or more, or 0 for phases`);
   if (!(o.warmupS >= 0)) throw new UsageError(`--warmup: must be >= 0 seconds`);
   if (!(o.timeoutS > 0)) throw new UsageError(`--timeout: must be > 0 seconds`);
   if (o.rate !== undefined && !(o.rate > 0)) throw new UsageError(`--rate: must be > 0 requests/s`);
   if (o.shard && !(o.shard.count >= 1 && o.shard.index >= 0 && o.shard.index < o.shard.count)) throw new UsageError('--shard: expected i/n with 0 <= i < n');
   if (o.shard && o.connections < o.shard.count) throw new UsageError(`--shard: ${o.connections} connections cannot be split over ${o.shard.count} shards`);
+}
+
+/** One round's measured time, CPU and windows per variant (index in the round's variant list). */
+interface MeasureWindow {
+  startS: number;
+  durationMs: number[];
+  user: number[];
+  system: number[];
+  serverUs: number[];
+  /** [start, end, variant index] in this thread's clock: where main-thread GC is charged. */
+  windows: Array<[number, number, number]>;
+}
+
+function newWindow(n: number, startS: number): MeasureWindow {
+  const zeros = (): number[] => new Array<number>(n).fill(0);
+  return { startS, durationMs: zeros(), user: zeros(), system: zeros(), serverUs: zeros(), windows: [] };
+}
+
+/** Time slices: a closed loop over several variants with a slice length set. */
+function slicedRun(opts: RunOptions, variants: VariantName[]): boolean {
+  return variants.length > 1 && opts.rate === undefined && opts.sliceS > 0;
 }
 
 function sleep(ms: number): Promise<void> {
@@ -139,10 +177,10 @@ export async function runBenchmark(opts: RunOptions, hooks: RunHooks = {}): Prom
     obs.observe({ entryTypes: ['gc'] });
 
     const aborted = (): boolean => opts.signal?.aborted === true || Atomics.load(ctl, ABORT) !== 0;
-    const baseTask = (w: number, variant: VariantName, round: number): ShardTask => {
+    const baseTask = (w: number, variants: VariantName[], round: number): ShardTask => {
       const [a, b] = shardRange(hostConns, w, nWorkers);
       return {
-        worker: w, variant, round, target: target.conn, rels: target.rels, keyLo, keyHi,
+        worker: w, variants, round, target: target.conn, rels: target.rels, keyLo, keyHi,
         connections: b - a, connIdBase: connLo + a, totalConnections: opts.connections,
         pipeline: opts.pipeline, pattern, batch: opts.batch, seed: opts.seed,
         lsnHi: hi32(target.requestLsn), lsnLo: lo32(target.requestLsn), nmsHi: hi32(target.notModifiedSince), nmsLo: lo32(target.notModifiedSince),
@@ -152,7 +190,7 @@ export async function runBenchmark(opts: RunOptions, hooks: RunHooks = {}): Prom
     };
 
     const live = { last: new Int32Array(nWorkers * 3), lastT: 0 };
-    const progress = (variant: VariantName, round: number, phaseName: string): void => {
+    const progress = (variant: string, round: number, phaseName: string): void => {
       if (!hooks.progress) return;
       const now = performance.now();
       const dt = (now - live.lastT) / 1000;
@@ -179,7 +217,7 @@ export async function runBenchmark(opts: RunOptions, hooks: RunHooks = {}): Prom
      * WAIT_STEP_MS steps (an abort signal wakes it at once): the main thread
      * shares the CPU the measurement counts, so it should wake rarely.
      */
-    const wait = async (ms: number, variant: VariantName, round: number, phaseName: string): Promise<boolean> => {
+    const wait = async (ms: number, variant: string, round: number, phaseName: string): Promise<boolean> => {
       const end = performance.now() + ms;
       let nextProgress = performance.now() + 1000;
       while (performance.now() < end) {
@@ -196,16 +234,32 @@ export async function runBenchmark(opts: RunOptions, hooks: RunHooks = {}): Prom
     const serverCpu = (): Promise<{ userUs: number; systemUs: number } | null> =>
       target.emulator ? target.emulator.cpuUsage().catch(() => null) : Promise.resolve(null);
 
-    const runPhase = async (variant: VariantName, round: number): Promise<PhaseFigures> => {
+    /**
+     * One round of the variants `vs` on one task per worker: connect, warm up,
+     * measure, stop. One variant: the whole measurement window is its (phase).
+     * Several (time slices): the variants take turns sending, one slice each,
+     * A B C A B C …; at every switch the main thread reads the process's CPU
+     * and (embedded emulator) the emulator's, and charges the slice just ended
+     * to the variant that held it. Reading the clocks and switching are back
+     * to back, so each slice's CPU is the CPU spent while that variant sent.
+     * The responses still in flight at a switch (at most connections ×
+     * pipeline, well under 1 % of a 100 ms slice) are counted for their own
+     * variant and cost the next slice, which happens to every variant alike
+     * in the cyclic order.
+     */
+    const runRound = async (vs: VariantName[], round: number): Promise<PhaseFigures[]> => {
+      const sliced = vs.length > 1;
+      const label = vs.join('/');
       Atomics.store(ctl, PHASE, PHASE_CONNECT);
       Atomics.store(ctl, READY, 0);
       Atomics.store(ctl, FAILED, 0);
+      Atomics.store(ctl, ACTIVE, sliced ? 0 : ALL_ACTIVE);
       for (let w = 0; w < nWorkers; w++) for (const s of [L_RESPONSES, L_KIB_RECEIVED, L_MISMATCHES, L_ERRORS, L_P99_US, L_CONNECTED]) Atomics.store(ctl, liveIndex(w, s), 0);
       live.last.fill(0);
       live.lastT = performance.now();
       let failure: unknown = null;
       const tasks = Array.from({ length: nWorkers }, (_, w) =>
-        (pool.run(baseTask(w, variant, round)) as Promise<ShardResult>).catch((e: unknown) => {
+        (pool.run(baseTask(w, vs, round)) as Promise<ShardResult[]>).catch((e: unknown) => {
           failure ??= e;
           Atomics.add(ctl, FAILED, 1);
           Atomics.store(ctl, PHASE, PHASE_STOP);
@@ -213,47 +267,107 @@ export async function runBenchmark(opts: RunOptions, hooks: RunHooks = {}): Prom
         }));
       const connectDeadline = performance.now() + Math.max(CONNECT_WAIT_MS, opts.timeoutS * 1000);
       while (Atomics.load(ctl, READY) + Atomics.load(ctl, FAILED) < nWorkers && performance.now() < connectDeadline && !aborted()) await sleep(POLL_MS);
-      if (Atomics.load(ctl, READY) < nWorkers && !aborted() && !failure) log(`${variant} round ${round}: not every connection reached the page stream within ${Math.round(CONNECT_WAIT_MS / 1000)} s; measuring anyway`);
+      if (Atomics.load(ctl, READY) < nWorkers && !aborted() && !failure) log(`${label} round ${round}: not every connection reached the page stream within ${Math.round(CONNECT_WAIT_MS / 1000)} s; measuring anyway`);
       let ok = !failure;
       if (ok) {
         Atomics.store(ctl, PHASE, PHASE_WARMUP);
-        // Round 1 warms up twice as long: it also pays for JIT-compiling this
-        // variant's code paths and growing the heap, which later rounds do not.
-        const warmS = round === 1 ? 2 * opts.warmupS : opts.warmupS;
-        ok = await wait(warmS * 1000, variant, round, 'warm-up');
+        // Round 1 warms up twice as long: it also pays for JIT-compiling the
+        // variants' code paths and growing the heap, which later rounds do not.
+        const warmMs = (round === 1 ? 2 : 1) * opts.warmupS * 1000 * vs.length;
+        ok = sliced ? await slices(warmMs, vs, round, 'warm-up', null) : await wait(warmMs, label, round, 'warm-up');
       }
-      let measured: { startS: number; durationS: number; cpu: { user: number; system: number }; gc: { count: number; pauseMs: number } } | null = null;
+      const acc = newWindow(vs.length, (performance.now() - t0) / 1000);
       if (ok) {
-        // Embedded emulator: its CPU over the same window (asked, not awaited, at the edges).
-        const srv0 = serverCpu();
-        const cpu0 = process.cpuUsage();
-        const m0 = performance.now();
-        Atomics.store(ctl, PHASE, PHASE_MEASURE);
-        await wait(perRoundS * 1000, variant, round, 'measure');
-        Atomics.store(ctl, PHASE, PHASE_STOP);
-        const m1 = performance.now();
-        const cpu = process.cpuUsage(cpu0);
-        const srv1 = serverCpu();
-        const [a, b] = await Promise.all([srv0, srv1]);
-        if (a && b) serverCpuUs.set(`${variant}/${round}`, b.userUs + b.systemUs - a.userUs - a.systemUs);
-        const gcIn = mainGc.filter((e) => e.start >= m0 && e.start <= m1);
-        measured = {
-          startS: (m0 - t0) / 1000, durationS: (m1 - m0) / 1000, cpu: { user: cpu.user, system: cpu.system },
-          gc: { count: gcIn.length, pauseMs: gcIn.reduce((s, e) => s + e.duration, 0) },
-        };
+        acc.startS = (performance.now() - t0) / 1000;
+        if (sliced) {
+          Atomics.store(ctl, PHASE, PHASE_MEASURE);
+          await slices(perRoundS * 1000 * vs.length, vs, round, 'measure', acc);
+        } else {
+          // Embedded emulator: its CPU over the same window (asked, not awaited, at the edges).
+          const srv0 = serverCpu();
+          const cpu0 = process.cpuUsage();
+          const m0 = performance.now();
+          Atomics.store(ctl, PHASE, PHASE_MEASURE);
+          await wait(perRoundS * 1000, label, round, 'measure');
+          Atomics.store(ctl, PHASE, PHASE_STOP);
+          const m1 = performance.now();
+          const cpu = process.cpuUsage(cpu0);
+          const srv1 = serverCpu();
+          const [a, b] = await Promise.all([srv0, srv1]);
+          if (a && b) acc.serverUs[0] = b.userUs + b.systemUs - a.userUs - a.systemUs;
+          acc.durationMs[0] = m1 - m0;
+          acc.user[0] = cpu.user;
+          acc.system[0] = cpu.system;
+          acc.windows.push([m0, m1, 0]);
+        }
       }
       Atomics.store(ctl, PHASE, PHASE_STOP);
       const results = await Promise.all(tasks);
       if (failure) throw failure;
-      // Interrupted before measuring: no responses, time or CPU, but the
-      // mismatches and errors seen during warm-up are real and are kept.
-      measured ??= { startS: (performance.now() - t0) / 1000, durationS: 0, cpu: { user: 0, system: 0 }, gc: { count: 0, pauseMs: 0 } };
-      return phaseFromWorkers(variant, round, measured.startS, measured.durationS, results.filter((r): r is ShardResult => r !== null), measured.cpu, measured.gc);
+      return vs.map((variant, v) => {
+        if (acc.serverUs[v]! > 0) serverCpuUs.set(`${variant}/${round}`, acc.serverUs[v]!);
+        const gcIn = mainGc.filter((e) => acc.windows.some(([a, b, x]) => x === v && e.start >= a && e.start < b));
+        // Interrupted before measuring: no responses, time or CPU, but the
+        // mismatches and errors seen during warm-up are real and are kept.
+        return phaseFromWorkers(
+          variant, round, acc.startS, acc.durationMs[v]! / 1000,
+          results.flatMap((r) => (r ? r.filter((x) => x.slot === v) : [])),
+          { user: acc.user[v]!, system: acc.system[v]! },
+          { count: gcIn.length, pauseMs: gcIn.reduce((s, e) => s + e.duration, 0) },
+        );
+      });
     };
 
+    /**
+     * Rotate the time slice over `vs` for `totalMs`, in whole cycles (every
+     * variant the same number of slices); false if aborted. With `acc`, charge
+     * each slice's wall time and CPU (this process's; the embedded emulator's,
+     * read from /proc at the same moment) to the variant that held it.
+     */
+    const slices = async (totalMs: number, vs: VariantName[], round: number, phaseName: string, acc: MeasureWindow | null): Promise<boolean> => {
+      const n = vs.length;
+      const cycles = Math.max(1, Math.round(totalMs / (opts.sliceS * 1000 * n)));
+      const sliceMs = totalMs / (cycles * n);
+      const pid = acc ? target.emulator?.pid : undefined;
+      const start = performance.now();
+      let nextProgress = start + 1000;
+      let t = start;
+      let cpu = process.cpuUsage();
+      let srv = pid !== undefined ? processCpuNs(pid) : null;
+      for (let k = 0; k < cycles * n && !aborted(); k++) {
+        const v = k % n;
+        Atomics.store(ctl, ACTIVE, v);
+        Atomics.notify(ctl, ACTIVE);
+        // Each slice ends on the schedule (start + (k + 1) slices): timer lateness does not accumulate.
+        await sleepOrAbort(Math.max(0, start + (k + 1) * sliceMs - performance.now()), opts.signal);
+        const cpu1 = process.cpuUsage();
+        const t1 = performance.now();
+        const srv1 = pid !== undefined ? processCpuNs(pid) : null;
+        if (acc) {
+          acc.durationMs[v]! += t1 - t;
+          acc.user[v]! += cpu1.user - cpu.user;
+          acc.system[v]! += cpu1.system - cpu.system;
+          if (srv !== null && srv1 !== null) acc.serverUs[v]! += (srv1 - srv) / 1000;
+          acc.windows.push([t, t1, v]);
+        }
+        t = t1;
+        cpu = cpu1;
+        srv = srv1;
+        if (t1 >= nextProgress) {
+          progress(vs.join('/'), round, phaseName);
+          nextProgress += 1000;
+        }
+      }
+      return !aborted();
+    };
+
+    // Time slices for a closed loop over several variants; phases otherwise.
+    const sliced = slicedRun(opts, variants);
     outer: for (let round = 1; round <= opts.rounds; round++) {
-      for (const variant of variants) {
-        phases.push(await runPhase(variant, round));
+      for (const vs of sliced ? [variants] : variants.map((v) => [v])) {
+        const done = await runRound(vs, round);
+        phases.push(...done);
+        hooks.onRound?.(round, done.map(roundFigures));
         if (aborted()) {
           // A measured-but-interrupted phase is kept (it holds real data).
           partialReason = opts.signal?.aborted ? String(opts.signal.reason ?? 'aborted') : 'aborted on mismatch (--on-mismatch abort)';
@@ -329,6 +443,8 @@ function buildResult(
     durationS: opts.durationS,
     warmupS: opts.warmupS,
     rounds: opts.rounds,
+    interleave: slicedRun(opts, variants) ? 'slices' : 'phases',
+    sliceS: slicedRun(opts, variants) ? opts.sliceS : undefined,
     rate: opts.rate,
     pattern: opts.pattern,
     batch: opts.batch,

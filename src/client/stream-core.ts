@@ -127,6 +127,12 @@ export class PageStreamCore {
   measuring = false;
   /** False after a mismatch action dropped the stream: ignore the rest of the batch. */
   live = false;
+  /**
+   * Batch state set by the caller: whether this connection's variant holds
+   * the current time slice (run.ts). When not, refill sends nothing and the
+   * requests in flight drain; responses are still verified and recorded.
+   */
+  issuing = true;
   /** Open loop: the interval between sends (ms). */
   private readonly intervalMs: number;
   /**
@@ -272,7 +278,8 @@ export class PageStreamCore {
   /** Fill free slots: closed loop up to the pipeline depth; open loop as the schedule allows. */
   refill(): void {
     // Not started (or dropped): a request sent now would be answered into a ring that start() clears.
-    if (!this.live) return;
+    // Another variant's time slice: send nothing, let the pipeline drain.
+    if (!this.live || !this.issuing) return;
     const ring = this.ring;
     const depth = this.spec.pipeline;
     if (this.intervalMs === 0) {

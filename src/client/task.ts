@@ -1,7 +1,8 @@
 /**
  * The message types between the main thread and a worker: one ShardTask per
- * worker per (round, variant) — a long-lived task that owns a shard of the
- * connections for the whole round — and the ShardResult it returns (encoded
+ * worker per round (time slices: every variant at once) or per (round,
+ * variant) — a long-lived task that owns a shard of the connections for the
+ * whole round — and the ShardResults it returns, one per variant (encoded
  * histograms and counters). Plain data only (structured clone).
  */
 import type { VariantName } from '../report/result.js';
@@ -18,14 +19,19 @@ export interface TargetRelation {
 
 export interface ShardTask {
   worker: number;
-  variant: VariantName;
+  /**
+   * The variants this task runs. Several: time slices, each variant's own
+   * connections open side by side, only the variant at index ACTIVE of the
+   * control block sending (control.ts).
+   */
+  variants: VariantName[];
   round: number;
   target: ConnectionTarget;
   rels: TargetRelation[];
   /** The key range this process reads (--shard), over all relations end to end. */
   keyLo: number;
   keyHi: number;
-  /** Connections of this worker, and their global numbering (for seeds, stripes and reqids). */
+  /** Connections of this worker per variant, and their global numbering (for seeds, stripes and reqids). */
   connections: number;
   connIdBase: number;
   totalConnections: number;
@@ -56,14 +62,18 @@ export interface IntervalHistogram {
 
 export interface ShardResult {
   worker: number;
+  variant: VariantName;
+  /** Index of the variant in the task's list (a list may name one variant twice: an A/A run). */
+  slot: number;
   counters: number[];
   byCode: number[];
   errorsByClass: Record<string, number>;
   latency: string;
   service: string | null;
   intervals: IntervalHistogram[];
+  /** GC events of the worker thread in this variant's measured time (its slices, when sliced). */
   gcCount: number;
   gcPauseMs: number;
-  /** Event-loop utilisation during the measurement phase (0..1). */
+  /** Event-loop utilisation of the worker during the measurement phase (0..1), all its variants together. */
   elu: number;
 }

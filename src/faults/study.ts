@@ -9,6 +9,7 @@
  * page cache and the "last response" a stale fault replays all start empty.
  */
 import { runBenchmark } from '../client/run.js';
+import { DEFAULT_SLICE_S } from '../client/options.js';
 import type { RunOptions } from '../client/options.js';
 import type { PagestreamResult, VariantResult } from '../report/result.js';
 import { ProtocolError, TargetError, UsageError } from '../protocol/errors.js';
@@ -73,6 +74,7 @@ function baseRun(o: StudyOptions, v: VerifyVariant): RunOptions {
     durationS: o.durationS,
     warmupS: 0,
     rounds: 1,
+    sliceS: DEFAULT_SLICE_S,
     pattern: 'uniform',
     batch: 1,
     lsn: 'latest',

@@ -120,6 +120,13 @@ export interface RunConfig {
   durationS: number;
   warmupS: number;
   rounds: number;
+  /**
+   * How the variants interleave within a round: 'slices' (every variant's
+   * connections open, taking turns sending, `sliceS` each) or 'phases' (one
+   * variant after another). Absent in results written before it existed.
+   */
+  interleave?: 'slices' | 'phases';
+  sliceS?: number;
   rate?: number;
   pattern: string;
   batch: number;

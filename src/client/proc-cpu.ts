@@ -1,0 +1,24 @@
+/**
+ * CPU time of another local process, read synchronously in nanoseconds:
+ * the sum of /proc/<pid>/task/<tid>/schedstat (time on CPU) over its threads.
+ * Used at every time-slice switch for the embedded emulator's CPU, where an
+ * HTTP round trip to its management API would be slow, asynchronous and
+ * itself emulator CPU. Linux only: null elsewhere or once the process is gone.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+
+export function processCpuNs(pid: number): number | null {
+  try {
+    let ns = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ', 1)[0]);
+      } catch {
+        // A thread that ended between the listing and the read: its time is gone with it.
+      }
+    }
+    return Number.isFinite(ns) ? ns : null;
+  } catch {
+    return null;
+  }
+}
