@@ -1,5 +1,5 @@
 /**
- * CPU time of another local process, read synchronously in nanoseconds:
+ * Facts of this host read from /proc. CPU time of another local process, read synchronously in nanoseconds:
  * the sum of /proc/<pid>/task/<tid>/schedstat (time on CPU) over its threads.
  * Used at every time-slice switch for the embedded emulator's CPU, where an
  * HTTP round trip to its management API would be slow, asynchronous and
@@ -18,6 +18,21 @@ export function processCpuNs(pid: number): number | null {
       }
     }
     return Number.isFinite(ns) ? ns : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Linux TCP receive-buffer autotuning (net.ipv4.tcp_moderate_rcvbuf): true
+ * when on, false when off, null when unknown (not Linux). With it on, each
+ * connection's receive window grows on its own early history, so two sets of
+ * connections opened side by side can settle at different read batching and
+ * CPU per response for a whole round (docs/performance.md, fourth session).
+ */
+export function rcvbufAutotuning(): boolean | null {
+  try {
+    return readFileSync('/proc/sys/net/ipv4/tcp_moderate_rcvbuf', 'utf8').trim() !== '0';
   } catch {
     return null;
   }

@@ -32,7 +32,7 @@ import type { RunOptions } from './options.js';
 import { variantsOf } from './options.js';
 import { parseTargetUrl, resolveTarget } from './target.js';
 import { pinEmulatorAndClient } from './affinity.js';
-import { processCpuNs } from './proc-cpu.js';
+import { processCpuNs, rcvbufAutotuning } from './proc-cpu.js';
 import { oracleLevel } from './oracle.js';
 import type { ResolvedTarget } from './target.js';
 import type { ShardResult, ShardTask } from './task.js';
@@ -167,6 +167,9 @@ export async function runBenchmark(opts: RunOptions, hooks: RunHooks = {}): Prom
     const ctl = new Int32Array(sab);
     const perRoundS = opts.durationS / opts.rounds;
     log(`target ${target.display}${target.emulator ? ` (emulator pid ${target.emulator.pid})` : ''}: tenant ${target.conn.tenant} timeline ${target.conn.timeline}, ${target.rels.length} relation(s), ${total} blocks; ${target.lsnSource}`);
+    if (variants.length > 1 && rcvbufAutotuning() === true) {
+      log('note: TCP receive-buffer autotuning is on (net.ipv4.tcp_moderate_rcvbuf=1): each connection set settles at its own window, which moves the per-round CPU ratios by several %; for ratio work see docs/performance.md ("Fourth session")');
+    }
     log(`${variants.join(', ')} × ${opts.rounds} round(s) of ${perRoundS.toFixed(2)} s (+${opts.warmupS} s warm-up); ${hostConns} connection(s) × ${opts.pipeline} in flight on ${nWorkers} worker(s)${opts.rate ? `; open loop ${opts.rate} req/s` : '; closed loop'}`);
 
     // Main-thread GC during measurement windows counts too.
@@ -379,6 +382,8 @@ export async function runBenchmark(opts: RunOptions, hooks: RunHooks = {}): Prom
     await hooks.beforeStop?.({ mgmt: target.mgmt, embedded: !!target.emulator });
     const result = buildResult(opts, target, variants, phases, nWorkers, startedAt, partialReason);
     if (pinning) result.config.pinned = pinning.applied ?? { skipped: pinning.skipped };
+    const autotuning = rcvbufAutotuning();
+    if (autotuning !== null) result.config.tcpRcvbufAutotuning = autotuning;
     addServerCpu(result, phases, serverCpuUs);
     return result;
   } finally {

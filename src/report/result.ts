@@ -127,6 +127,8 @@ export interface RunConfig {
    */
   interleave?: 'slices' | 'phases';
   sliceS?: number;
+  /** Linux, this host: net.ipv4.tcp_moderate_rcvbuf (receive-buffer autotuning) was on. */
+  tcpRcvbufAutotuning?: boolean;
   rate?: number;
   pattern: string;
   batch: number;

@@ -15,6 +15,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { PageStreamConnection } from '../../src/client/connection.js';
 import { ACTIVE, ALL_ACTIVE, createControl, PHASE, PHASE_MEASURE } from '../../src/client/control.js';
 import { BlockChooser, makeKeySpace } from '../../src/client/keys.js';
@@ -102,6 +103,8 @@ test('a sliced run over the emulator: every variant in every round, its own figu
   }, { log: () => {}, onRound: (_round, figures) => byRound.push(figures) });
   assert.equal(r.config.interleave, 'slices');
   assert.equal(r.config.sliceS, 0.02);
+  // The host's receive-buffer autotuning, as /proc says (Linux), for whoever compares ratios across hosts.
+  assert.equal(r.config.tcpRcvbufAutotuning, readFileSync('/proc/sys/net/ipv4/tcp_moderate_rcvbuf', 'utf8').trim() !== '0');
   assert.equal(byRound.length, rounds, 'one onRound per round (all variants at once)');
   for (const figures of byRound) assert.equal(figures.length, 3, 'v2, v3, v3-noverify');
   for (const name of ['v2', 'v3', 'v3-noverify'] as const) {
