@@ -13,7 +13,8 @@
  * does to the spread that `run` reports for V3/V2. A V3/V2 spread below this
  * floor on the same machine is luck.
  *
- * Usage: npm run bench:noise [-- --repeats 3 --duration 5 --rounds 3 --interleave slices|phases --slice 0.1 --pin]
+ * Usage: npm run bench:noise [-- --repeats 3 --duration 5 --rounds 3 --interleave slices|phases --slice 0.1 --rcvbuf <bytes> --pin]
+ * (--rcvbuf 0: the kernel's receive-buffer autotuning instead of run's fixed buffer)
  * Writes results/bench-noise.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -42,6 +43,13 @@ if (interleave !== 'slices' && interleave !== 'phases') {
 const repeats = Math.round(arg('repeats', 3));
 const rounds = Math.round(arg('rounds', 3));
 const durationS = arg('duration', 5);
+const rcvbufAt = args.indexOf('--rcvbuf');
+/** Socket receive buffer per connection in bytes, 0 = the kernel's autotuning (default: run's). */
+const rcvbufBytes = rcvbufAt >= 0 ? Number(args[rcvbufAt + 1]) : undefined;
+if (rcvbufBytes !== undefined && !(Number.isInteger(rcvbufBytes) && rcvbufBytes >= 0)) {
+  process.stderr.write('bench:noise: --rcvbuf must be a whole number of bytes (0: autotuning)\n');
+  process.exit(2);
+}
 const sliceAt = args.indexOf('--slice');
 /** Slice length in seconds (default: run's). */
 const sliceS = sliceAt >= 0 ? arg('slice', 0.1) : undefined;
@@ -60,9 +68,10 @@ const runs: Array<Record<string, unknown>> = [];
 for (let rep = 1; rep <= repeats; rep++) {
   // Slices: V3 listed three times, one set of connections each. Phases: one
   // variant, 3 × rounds phases of the default run's length each.
+  const base = { ...defaultRunOptions(cpus), ...(rcvbufBytes !== undefined ? { rcvbufBytes } : {}) };
   const o = interleave === 'slices'
-    ? { ...defaultRunOptions(cpus), variants: ['v3', 'v3', 'v3'] as VariantName[], rounds, durationS, pin, ...(sliceS !== undefined ? { sliceS } : {}) }
-    : { ...defaultRunOptions(cpus), protocol: 'v3' as const, sliceS: 0, rounds: 3 * rounds, durationS: 3 * durationS, pin };
+    ? { ...base, variants: ['v3', 'v3', 'v3'] as VariantName[], rounds, durationS, pin, ...(sliceS !== undefined ? { sliceS } : {}) }
+    : { ...base, protocol: 'v3' as const, sliceS: 0, rounds: 3 * rounds, durationS: 3 * durationS, pin };
   const phases: RoundFigures[] = [];
   await runBenchmark(o, { log: (s) => process.stderr.write(s + '\n'), onRound: (_round, figures) => phases.push(...figures) });
   const byRound: Array<Partial<Record<(typeof LABELS)[number], RoundFigures>>> = [];
@@ -94,7 +103,7 @@ console.log(`noise floor of the CPU-per-response ratio spread (B/A and C/A over 
 mkdirSync('results', { recursive: true });
 writeFileSync('results/bench-noise.json', JSON.stringify({
   schema: 'pagestream-bench.bench-noise/v1',
-  command: `npm run bench:noise -- --repeats ${repeats} --rounds ${rounds} --duration ${durationS} --interleave ${interleave}${sliceS !== undefined ? ` --slice ${sliceS}` : ''}${pin ? ' --pin' : ''}`,
+  command: `npm run bench:noise -- --repeats ${repeats} --rounds ${rounds} --duration ${durationS} --interleave ${interleave}${rcvbufBytes !== undefined ? ` --rcvbuf ${rcvbufBytes}` : ''}${sliceS !== undefined ? ` --slice ${sliceS}` : ''}${pin ? ' --pin' : ''}`,
   interleave,
   finishedAt: new Date().toISOString(), node: process.version, cpus, loadAverage: os.loadavg(), runs, summary,
 }, null, 2) + '\n');

@@ -63,7 +63,7 @@ export default async function runShard(task: ShardTask): Promise<ShardResult[]> 
       const spec: StreamSpec = {
         mode: modeOf(variant), pipeline: task.pipeline, verifyChecksum: task.verifyChecksum, oracle: task.oracle, onMismatch: task.onMismatch,
         rels, lsnHi: task.lsnHi, lsnLo: task.lsnLo, nmsHi: task.nmsHi, nmsLo: task.nmsLo,
-        rateRps: task.ratePerConnection, reqidHi: (process.pid * 1024 + id) >>> 0,
+        rateRps: task.ratePerConnection, reqidHi: (process.pid * 1024 + id) >>> 0, rcvbufBytes: task.rcvbufBytes,
       };
       const chooser = new BlockChooser(ks, task.pattern, task.batch, task.seed + task.round * 7919, id, task.totalConnections);
       const c = new PageStreamConnection(task.target, spec, chooser, stats[v]!, arena, control, task.timeoutMs, {
@@ -239,6 +239,8 @@ export default async function runShard(task: ShardTask): Promise<ShardResult[]> 
       intervals: intervals[v]!,
       gcCount: gcCount[v]!,
       gcPauseMs: gcPauseMs[v]!,
+      rcvbufMinBytes: st.rcvbufMinBytes,
+      rcvbufFailed: st.rcvbufFailed,
       elu,
     };
   });

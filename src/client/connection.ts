@@ -20,6 +20,7 @@ import {
   encodeStartupMessage, Msg,
 } from '../protocol/libpq.js';
 import { pagestreamCommand } from '../protocol/pagestream.js';
+import { setReceiveBuffer } from './sockopt.js';
 import { ABORT, mayIssue, PHASE, PHASE_CONNECT, PHASE_MEASURE } from './control.js';
 import { PageStreamCore, MODE_V2, ON_MISMATCH_ABORT } from './stream-core.js';
 import type { CoreOwner, StreamSpec } from './stream-core.js';
@@ -165,6 +166,13 @@ export class PageStreamConnection implements FrameHandler, CoreOwner {
     sock.setNoDelay(true);
     sock.on('connect', () => {
       if (sock !== this.socket) return;
+      const want = this.core.spec.rcvbufBytes ?? 0;
+      if (want > 0) {
+        const got = setReceiveBuffer(sock, want);
+        const st = this.stats;
+        if (got === null) st.rcvbufFailed++;
+        else st.rcvbufMinBytes = st.rcvbufMinBytes === 0 ? got : Math.min(st.rcvbufMinBytes, got);
+      }
       this.state = ST_STARTUP;
       this.send(encodeStartupMessage({ user: this.target.user, database: this.target.database, application_name: 'pagestream-bench' }));
     });

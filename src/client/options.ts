@@ -28,6 +28,12 @@ export interface RunOptions {
   warmupS: number;
   rounds: number;
   /**
+   * Socket receive buffer of every connection (bytes), set at connect
+   * (sockopt.ts); it also turns off the kernel's autotuning for the socket,
+   * so every connection gets the same. 0: leave it to the kernel.
+   */
+  rcvbufBytes: number;
+  /**
    * Closed loop with several variants: the length of one time slice (s).
    * Every variant's connections stay open for the whole round and the
    * variants take turns sending, one slice each, A B C A B C …, so drift
@@ -70,6 +76,13 @@ export interface RunOptions {
 /** Default time slice (s): ~30 k responses at 4 × 32 here, and ~0.3 ms of drain and refill at each switch. */
 export const DEFAULT_SLICE_S = 0.1;
 
+/**
+ * Default --rcvbuf: 4 MiB, 16 times the 256 KiB a connection has in flight at
+ * the default 32 × 8 KiB; Linux doubles it for bookkeeping, capped by
+ * net.core.rmem_max unless the process may force it.
+ */
+export const DEFAULT_RCVBUF_BYTES = 4 * 1024 * 1024;
+
 export function defaultWorkers(cpus: number): number {
   return Math.max(1, cpus - 1);
 }
@@ -86,6 +99,7 @@ export function defaultRunOptions(cpus: number): RunOptions {
     warmupS: 0.5,
     rounds: 3,
     sliceS: DEFAULT_SLICE_S,
+    rcvbufBytes: DEFAULT_RCVBUF_BYTES,
     pattern: 'uniform',
     batch: 1,
     lsn: 'latest',

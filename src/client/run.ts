@@ -33,6 +33,7 @@ import { variantsOf } from './options.js';
 import { parseTargetUrl, resolveTarget } from './target.js';
 import { pinEmulatorAndClient } from './affinity.js';
 import { processCpuNs, rcvbufAutotuning } from './proc-cpu.js';
+import { receiveBufferSupported } from './sockopt.js';
 import { oracleLevel } from './oracle.js';
 import type { ResolvedTarget } from './target.js';
 import type { ShardResult, ShardTask } from './task.js';
@@ -78,6 +79,7 @@ function validate(o: RunOptions): void {
   int(o.workers, 'workers', 1, 256);
   int(o.rounds, 'rounds', 1, 1000);
   int(o.batch, 'batch', 1, 65_536);
+  if (!Number.isInteger(o.rcvbufBytes) || o.rcvbufBytes < 0 || o.rcvbufBytes > 1 << 30) throw new UsageError(`--rcvbuf: ${o.rcvbufBytes} bytes is not in 0..1GiB`);
   if (!(o.durationS > 0)) throw new UsageError(`--duration: must be > 0 seconds`);
   if (!(o.sliceS >= 0)) throw new UsageError(`--slice: must be >= 0 seconds`);
   if (o.sliceS > 0 && o.sliceS < 0.005) throw new UsageError(`--slice: ${o.sliceS * 1000} ms is shorter than the 5 ms a switch needs to drain and refill; use 5ms or more, or 0 for phases`);
@@ -167,8 +169,11 @@ export async function runBenchmark(opts: RunOptions, hooks: RunHooks = {}): Prom
     const ctl = new Int32Array(sab);
     const perRoundS = opts.durationS / opts.rounds;
     log(`target ${target.display}${target.emulator ? ` (emulator pid ${target.emulator.pid})` : ''}: tenant ${target.conn.tenant} timeline ${target.conn.timeline}, ${target.rels.length} relation(s), ${total} blocks; ${target.lsnSource}`);
-    if (variants.length > 1 && rcvbufAutotuning() === true) {
-      log('note: TCP receive-buffer autotuning is on (net.ipv4.tcp_moderate_rcvbuf=1): each connection set settles at its own window, which moves the per-round CPU ratios by several %; for ratio work see docs/performance.md ("Fourth session")');
+    if (opts.rcvbufBytes > 0 && !receiveBufferSupported()) {
+      log('note: --rcvbuf not applied: the native helper (native/sockopt.c) is not built (npm install builds it with node-gyp); receive buffers are left to the kernel');
+    }
+    if (variants.length > 1 && (opts.rcvbufBytes === 0 || !receiveBufferSupported()) && rcvbufAutotuning() === true) {
+      log('note: TCP receive-buffer autotuning is on for these connections: per-round CPU ratios move by several % with each connection\'s buffer (docs/performance.md, "Fourth session"); --rcvbuf 4MiB fixes them');
     }
     log(`${variants.join(', ')} × ${opts.rounds} round(s) of ${perRoundS.toFixed(2)} s (+${opts.warmupS} s warm-up); ${hostConns} connection(s) × ${opts.pipeline} in flight on ${nWorkers} worker(s)${opts.rate ? `; open loop ${opts.rate} req/s` : '; closed loop'}`);
 
@@ -189,6 +194,7 @@ export async function runBenchmark(opts: RunOptions, hooks: RunHooks = {}): Prom
         lsnHi: hi32(target.requestLsn), lsnLo: lo32(target.requestLsn), nmsHi: hi32(target.notModifiedSince), nmsLo: lo32(target.notModifiedSince),
         verifyChecksum: opts.verifyChecksum, oracle: oracleLevel(opts.oracle, opts.oracleChecksum), onMismatch: MISMATCH_CODE[opts.onMismatch],
         timeoutMs: opts.timeoutS * 1000, ratePerConnection: opts.rate ? opts.rate / opts.connections : 0, control: sab,
+        rcvbufBytes: opts.rcvbufBytes,
       };
     };
 
@@ -384,6 +390,7 @@ export async function runBenchmark(opts: RunOptions, hooks: RunHooks = {}): Prom
     if (pinning) result.config.pinned = pinning.applied ?? { skipped: pinning.skipped };
     const autotuning = rcvbufAutotuning();
     if (autotuning !== null) result.config.tcpRcvbufAutotuning = autotuning;
+    result.config.rcvbuf = rcvbufApplied(opts.rcvbufBytes, phases);
     addServerCpu(result, phases, serverCpuUs);
     return result;
   } finally {
@@ -495,6 +502,21 @@ function buildResult(
     saturation,
     intervals,
   };
+}
+
+/**
+ * What --rcvbuf did: the size asked for, the smallest buffer the kernel
+ * reported on any connection (null: set on none), and the connects where it
+ * could not be set (no native helper, or setsockopt failed).
+ */
+function rcvbufApplied(requestedBytes: number, phases: PhaseFigures[]): NonNullable<RunConfig['rcvbuf']> {
+  let min = 0;
+  let failed = 0;
+  for (const w of phases.flatMap((p) => p.workers)) {
+    if (w.rcvbufMinBytes > 0) min = min === 0 ? w.rcvbufMinBytes : Math.min(min, w.rcvbufMinBytes);
+    failed += w.rcvbufFailed;
+  }
+  return { requestedBytes, appliedBytes: min > 0 ? min : null, connectsWithout: failed };
 }
 
 /**

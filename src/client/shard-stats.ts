@@ -34,6 +34,9 @@ export class ShardStats {
   readonly latency: Histogram = createHistogram();
   /** Open loop only: from actual send. */
   readonly service: Histogram = createHistogram();
+  /** Smallest receive buffer the kernel reported after --rcvbuf (0: none set), and connects where it could not be set. */
+  rcvbufMinBytes = 0;
+  rcvbufFailed = 0;
   /** The current one-second interval (rotated by the worker's tick). */
   interval: Histogram = createHistogram();
 

@@ -84,6 +84,8 @@ export interface StreamSpec {
   nmsLo: number;
   /** Open-loop rate of this connection (requests/s); 0 = closed loop. */
   rateRps: number;
+  /** Socket receive buffer to set at connect (bytes, sockopt.ts); 0 or absent = the kernel's autotuning. */
+  rcvbufBytes?: number;
   /** High half of every reqid (a compute uses its pid). */
   reqidHi: number;
 }

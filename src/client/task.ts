@@ -50,6 +50,8 @@ export interface ShardTask {
   timeoutMs: number;
   /** Open loop: requests/s per connection; 0 = closed loop. */
   ratePerConnection: number;
+  /** Socket receive buffer per connection (bytes); 0 = the kernel's autotuning. */
+  rcvbufBytes: number;
   control: SharedArrayBuffer;
 }
 
@@ -74,6 +76,9 @@ export interface ShardResult {
   /** GC events of the worker thread in this variant's measured time (its slices, when sliced). */
   gcCount: number;
   gcPauseMs: number;
+  /** Smallest receive buffer the kernel reported (0: none set), and connects where --rcvbuf could not be set. */
+  rcvbufMinBytes: number;
+  rcvbufFailed: number;
   /** Event-loop utilisation of the worker during the measurement phase (0..1), all its variants together. */
   elu: number;
 }

@@ -9,7 +9,7 @@
  * page cache and the "last response" a stale fault replays all start empty.
  */
 import { runBenchmark } from '../client/run.js';
-import { DEFAULT_SLICE_S } from '../client/options.js';
+import { DEFAULT_RCVBUF_BYTES, DEFAULT_SLICE_S } from '../client/options.js';
 import type { RunOptions } from '../client/options.js';
 import type { PagestreamResult, VariantResult } from '../report/result.js';
 import { ProtocolError, TargetError, UsageError } from '../protocol/errors.js';
@@ -75,6 +75,7 @@ function baseRun(o: StudyOptions, v: VerifyVariant): RunOptions {
     warmupS: 0,
     rounds: 1,
     sliceS: DEFAULT_SLICE_S,
+    rcvbufBytes: DEFAULT_RCVBUF_BYTES,
     pattern: 'uniform',
     batch: 1,
     lsn: 'latest',

@@ -129,6 +129,12 @@ export interface RunConfig {
   sliceS?: number;
   /** Linux, this host: net.ipv4.tcp_moderate_rcvbuf (receive-buffer autotuning) was on. */
   tcpRcvbufAutotuning?: boolean;
+  /**
+   * --rcvbuf: the socket receive buffer asked for (0: the kernel's
+   * autotuning), the smallest the kernel reported on any connection (null:
+   * none set), and the connects where it could not be set.
+   */
+  rcvbuf?: { requestedBytes: number; appliedBytes: number | null; connectsWithout: number };
   rate?: number;
   pattern: string;
   batch: number;

@@ -122,6 +122,8 @@ describe('run: option validation at the boundary', { concurrency: 1 }, () => {
       ['duration', ['--duration', '0']],
       ['connections', ['--connections', '2.5']],
       ['rate', ['--rate', '0']],
+      ['slice', ['--slice', '1ms']],
+      ['rcvbuf', ['--rcvbuf', '2GiB']],
     ];
     const failures = (await pool(cases, 3, async ([o, argv]) => usageFailure(await runCli(['run', ...argv], { timeoutMs: 15_000 }), o, `run ${argv.join(' ')}`))).filter((f): f is string => f !== undefined);
     assert.deepEqual(failures, [], failures.join('\n'));

@@ -1,0 +1,8 @@
+{
+  "targets": [
+    {
+      "target_name": "sockopt",
+      "sources": ["native/sockopt.c"]
+    }
+  ]
+}
