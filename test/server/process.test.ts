@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { startEmulatorProcess } from '../../src/server/process.js';
+import { emulatorEnv, startEmulatorProcess } from '../../src/server/process.js';
+import { readFileSync } from 'node:fs';
 import { DEFAULT_TENANT_ID, DEFAULT_TIMELINE_ID } from '../../src/server/ids.js';
 import { openStream, getPageFrame, LSN_MAX } from './helpers/raw-client.js';
 
@@ -33,6 +34,9 @@ test('startEmulatorProcess: ready with ports and pid, serves pages, reports CPU,
     assert.equal(truth.injected.error, errors);
     const cpu = await emu.cpuUsage();
     assert.ok(cpu.userUs > 0 && cpu.systemUs >= 0);
+    // Started with glibc's huge pages for large allocations (the page cache), as /proc shows its environment.
+    const env = readFileSync(`/proc/${emu.pid}/environ`, 'utf8').split('\0');
+    assert.ok(env.some((e) => e.startsWith('GLIBC_TUNABLES=') && e.includes('glibc.malloc.hugetlb=1')), 'GLIBC_TUNABLES with glibc.malloc.hugetlb=1');
   } finally {
     await emu.stop();
   }
@@ -120,4 +124,11 @@ test('serve --help lists the options with their defaults', () => {
   for (const o of ['--port <port>', '[default: 64000]', '--mgmt-port', '[default: 9898]', '--faults', '--fault-seed', '--latency', '--wal-rate', '--pgdata', '--auth', '--jwt-public-key', '--cache-size', '--exit-on-stdin-close']) {
     assert.ok(r.stdout.includes(o), o);
   }
+});
+
+test('emulatorEnv: adds glibc.malloc.hugetlb=1 to GLIBC_TUNABLES, keeps what the caller set', () => {
+  assert.equal(emulatorEnv({ PATH: '/bin' }).GLIBC_TUNABLES, 'glibc.malloc.hugetlb=1');
+  assert.equal(emulatorEnv({ PATH: '/bin' }).PATH, '/bin');
+  assert.equal(emulatorEnv({ GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' }).GLIBC_TUNABLES, 'glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1');
+  assert.equal(emulatorEnv({ GLIBC_TUNABLES: 'glibc.malloc.hugetlb=0' }).GLIBC_TUNABLES, 'glibc.malloc.hugetlb=0', 'the caller\'s own choice wins');
 });
