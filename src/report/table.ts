@@ -64,7 +64,7 @@ export function renderTable(r: PagestreamResult): string {
   const fmtLine = (line: string[]): string => line.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
   const out = [fmtLine(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(fmtLine)];
   const cfg = r.config;
-  out.unshift(`pagestream-bench run: ${cfg.target}, ${cfg.connections} conn × ${cfg.pipeline} in flight, ${cfg.rounds} round(s), ${cfg.durationS} s per variant${cfg.rate ? `, open loop ${cfg.rate} req/s` : ''}${r.partial ? '  [PARTIAL: ' + (r.partialReason ?? 'interrupted') + ']' : ''}`, '');
+  out.unshift(`pagestream-bench run: ${cfg.target}, ${cfg.connections} conn × ${cfg.pipeline} in flight, ${cfg.rounds} round(s), ${cfg.durationS} s per variant${cfg.interleave === 'slices' && cfg.sliceS ? ` in ${Math.round(cfg.sliceS * 1000)} ms slices` : ''}${cfg.rate ? `, open loop ${cfg.rate} req/s` : ''}${r.partial ? '  [PARTIAL: ' + (r.partialReason ?? 'interrupted') + ']' : ''}`, '');
   const mism = names.filter((n) => r.variants[n]!.mismatches > 0);
   for (const n of mism) {
     const byField = Object.entries(r.variants[n]!.mismatchesByField).map(([k, v]) => `${k} ${v}`).join(', ');
