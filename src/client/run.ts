@@ -175,7 +175,7 @@ export async function runBenchmark(opts: RunOptions, hooks: RunHooks = {}): Prom
     if (variants.length > 1 && (opts.rcvbufBytes === 0 || !receiveBufferSupported()) && rcvbufAutotuning() === true) {
       log('note: TCP receive-buffer autotuning is on for these connections: per-round CPU ratios move by several % with each connection\'s buffer (docs/performance.md, "Fourth session"); --rcvbuf 4MiB fixes them');
     }
-    log(`${variants.join(', ')} × ${opts.rounds} round(s) of ${perRoundS.toFixed(2)} s (+${opts.warmupS} s warm-up); ${hostConns} connection(s) × ${opts.pipeline} in flight on ${nWorkers} worker(s)${opts.rate ? `; open loop ${opts.rate} req/s` : '; closed loop'}`);
+    log(`${variants.join(', ')} × ${opts.rounds} round(s) of ${perRoundS.toFixed(2)} s (+${opts.warmupS} s warm-up); ${hostConns} connection(s) × ${opts.pipeline} in flight on ${nWorkers} worker(s)${opts.rate ? `; open loop ${opts.rate} req/s` : '; closed loop'}${slicedRun(opts, variants) ? `, variants in ${Math.round(opts.sliceS * 1000)} ms slices` : ''}; receive buffer ${opts.rcvbufBytes > 0 && receiveBufferSupported() ? `${Math.round(opts.rcvbufBytes / 1024)} KiB per connection` : 'autotuned by the kernel'}`);
 
     // Main-thread GC during measurement windows counts too.
     const mainGc: Array<{ start: number; duration: number }> = [];
