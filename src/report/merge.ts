@@ -24,7 +24,9 @@ export interface MergeInput {
 /** Config fields that may differ between shards of one run. */
 const PER_SHARD_KEYS = new Set(['shard', 'out', 'report', 'hlog', 'json', 'format', 'quiet', 'hostname', 'mgmt',
   // With --lsn latest each host reads last_record_lsn when it starts; an ingesting pageserver moves it.
-  'lsnSource']);
+  'lsnSource',
+  // Facts of each load host's kernel: whether it autotunes receive buffers, and the buffer it granted for --rcvbuf.
+  'tcpRcvbufAutotuning', 'rcvbuf']);
 
 function configKey(r: PagestreamResult): Record<string, unknown> {
   const out: Record<string, unknown> = {};

@@ -76,6 +76,10 @@ test('merge: a missing shard is a warning; duplicates, other shard counts, other
   assert.throws(() => mergeResults([{ file: 'a', result: s0 }, { file: 'c', result: s2of3 }]), /c: configuration differs from a: .*shard|split 3 ways/);
   const otherPattern = makeResult({ seed: 22, sampleScale: 0.02, shard: { index: 1, count: 2 }, config: { pattern: 'sequential' } });
   assert.throws(() => mergeResults([{ file: 'a', result: s0 }, { file: 'b', result: otherPattern }]), /b: configuration differs from a: pattern "sequential" \(a: "uniform"\)/);
+  // Per-host kernel facts differ between load hosts of one run: not a configuration difference.
+  const otherHost = makeResult({ seed: 22, sampleScale: 0.02, shard: { index: 1, count: 2 }, config: { tcpRcvbufAutotuning: false, rcvbuf: { requestedBytes: 4194304, appliedBytes: 425984, connectsWithout: 0 } } });
+  const host0 = { ...s0, config: { ...s0.config, tcpRcvbufAutotuning: true, rcvbuf: { requestedBytes: 4194304, appliedBytes: 8388608, connectsWithout: 0 } } };
+  assert.doesNotThrow(() => mergeResults([{ file: 'a', result: host0 }, { file: 'b', result: otherHost }]));
   const later = makeResult({ seed: 22, sampleScale: 0.02, shard: { index: 1, count: 2 }, startedAt: '2026-11-21T10:05:00.000Z' });
   assert.throws(() => mergeResults([{ file: 'a', result: s0 }, { file: 'b', result: later }]), /b: time window .* does not overlap a/);
   const unsharded = makeResult({ seed: 22, sampleScale: 0.02 });
