@@ -134,15 +134,7 @@ export function encodeGetPageV3(buf: Buffer, off: number, t: GetPageRequestTable
   buf[off + 5] = 2; // RequestTag.GetPage
   d.setInt32(o + 6, R[r]!); // reqid
   d.setInt32(o + 10, R[r + 1]!);
-  d.setInt32(o + 14, R[r + 2]!); // request_lsn
-  d.setInt32(o + 18, R[r + 3]!);
-  d.setInt32(o + 22, R[r + 4]!); // not_modified_since
-  d.setInt32(o + 26, R[r + 5]!);
-  d.setInt32(o + 30, R[r + 6]!); // spcnode
-  d.setInt32(o + 34, R[r + 7]!); // dbnode
-  d.setInt32(o + 38, R[r + 8]!); // relnode
-  buf[off + 42] = R[r + 9]!; // forknum
-  d.setInt32(o + 43, R[r + 10]!); // blkno
+  encodeRequestTail(d, o + 14, buf, off + 14, R, r);
   return off + 47;
 }
 
@@ -156,16 +148,25 @@ export function encodeGetPageV2(buf: Buffer, off: number, t: GetPageRequestTable
   d.setInt32(o, 0x64000000);
   buf[off + 4] = 38;
   buf[off + 5] = 2; // RequestTag.GetPage
-  d.setInt32(o + 6, R[r + 2]!); // request_lsn
-  d.setInt32(o + 10, R[r + 3]!);
-  d.setInt32(o + 14, R[r + 4]!); // not_modified_since
-  d.setInt32(o + 18, R[r + 5]!);
-  d.setInt32(o + 22, R[r + 6]!); // spcnode
-  d.setInt32(o + 26, R[r + 7]!); // dbnode
-  d.setInt32(o + 30, R[r + 8]!); // relnode
-  buf[off + 34] = R[r + 9]!; // forknum
-  d.setInt32(o + 35, R[r + 10]!); // blkno
+  encodeRequestTail(d, o + 6, buf, off + 6, R, r);
   return off + 39;
+}
+
+/**
+ * The 33 bytes V2 and V3 requests share, from request_lsn to blkno, for row
+ * words R[r..]; `o` is their start in the DataView, `b` the same byte in `buf`.
+ * V3 has them after the reqid (frame offset 14), V2 right after the tag (6).
+ */
+function encodeRequestTail(d: DataView, o: number, buf: Buffer, b: number, R: Int32Array, r: number): void {
+  d.setInt32(o, R[r + 2]!); // request_lsn
+  d.setInt32(o + 4, R[r + 3]!);
+  d.setInt32(o + 8, R[r + 4]!); // not_modified_since
+  d.setInt32(o + 12, R[r + 5]!);
+  d.setInt32(o + 16, R[r + 6]!); // spcnode
+  d.setInt32(o + 20, R[r + 7]!); // dbnode
+  d.setInt32(o + 24, R[r + 8]!); // relnode
+  buf[b + 28] = R[r + 9]!; // forknum
+  d.setInt32(o + 29, R[r + 10]!); // blkno
 }
 
 /** Compare the 24-byte header echo at payload offset 1 (view position o + 1) with the row at word `r`. */
