@@ -13,7 +13,7 @@
  * Usage: npm run bench:slices [-- --relations 256 --seconds 30 --slice-ms 100]
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { processCpuNs } from '../src/client/proc-cpu.js';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 
@@ -38,17 +38,7 @@ const client = spawn('taskset', ['-c', '0', process.execPath, BIN, 'run', '--tar
   '--protocol', 'v3', '--duration', String(seconds + 5), '--rounds', '1', '--warmup', '1', '--quiet', '--out', os.tmpdir() + '/bench-slices-run.json'], { stdio: 'ignore' });
 
 /** CPU time of every thread of the client process so far (ns). */
-const clientCpuNs = (): number => {
-  let ns = 0;
-  for (const t of readdirSync(`/proc/${client.pid}/task`)) {
-    try {
-      ns += Number(readFileSync(`/proc/${client.pid}/task/${t}/schedstat`, 'utf8').split(' ')[0]);
-    } catch {
-      // a thread that ended between readdir and read
-    }
-  }
-  return ns;
-};
+const clientCpuNs = (): number => processCpuNs(client.pid!) ?? NaN;
 const responses = async (): Promise<number> => {
   const text = await (await fetch(`http://127.0.0.1:${ready.mgmtPort}/metrics`)).text();
   return Number(/pagestream_responses_total\{kind="getpage"\} (\d+)/.exec(text)?.[1] ?? NaN);

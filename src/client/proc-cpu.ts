@@ -1,12 +1,16 @@
 /**
- * Facts of this host read from /proc. CPU time of another local process, read synchronously in nanoseconds:
- * the sum of /proc/<pid>/task/<tid>/schedstat (time on CPU) over its threads.
- * Used at every time-slice switch for the embedded emulator's CPU, where an
- * HTTP round trip to its management API would be slow, asynchronous and
- * itself emulator CPU. Linux only: null elsewhere or once the process is gone.
+ * Facts read from Linux's /proc: another process's CPU time, and whether the
+ * kernel autotunes TCP receive buffers. null where /proc does not answer.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 
+/**
+ * CPU time of a local process so far, in nanoseconds, read synchronously: the
+ * sum of /proc/<pid>/task/<tid>/schedstat (time on CPU) over its threads.
+ * run.ts reads the embedded emulator's at every time-slice switch, where an
+ * HTTP round trip to its management API would be slow, asynchronous and
+ * itself emulator CPU. null once the process is gone.
+ */
 export function processCpuNs(pid: number): number | null {
   try {
     let ns = 0;
