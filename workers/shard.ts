@@ -14,7 +14,7 @@ import { performance, PerformanceObserver } from 'node:perf_hooks';
 import type { EventLoopUtilization } from 'node:perf_hooks';
 import { PageStreamConnection } from '../src/client/connection.js';
 import {
-  ABORT, ACTIVE, ALL_ACTIVE, L_CONNECTED, L_ERRORS, L_KIB_RECEIVED, L_MISMATCHES, L_P99_US, L_RESPONSES, liveIndex, PHASE, PHASE_CONNECT,
+  ABORT, ACTIVE, L_CONNECTED, L_ERRORS, L_KIB_RECEIVED, L_MISMATCHES, L_P99_US, L_RESPONSES, liveIndex, PHASE, PHASE_CONNECT,
   PHASE_MEASURE, PHASE_STOP, READY,
 } from '../src/client/control.js';
 import { BlockChooser, makeKeySpace } from '../src/client/keys.js';
@@ -86,6 +86,8 @@ export default async function runShard(task: ShardTask): Promise<ShardResult[]> 
   obs.observe({ entryTypes: ['gc'] });
 
   // Time slices: which variant held the slice from when (this thread's clock), for GC attribution.
+  // run.ts sets ACTIVE to a variant index before it starts a sliced task and
+  // keeps it one until the task ends, so every value seen here indexes byVariant.
   let active = Atomics.load(control, ACTIVE);
   const switchAt: number[] = [performance.now()];
   const switchTo: number[] = [active];
@@ -98,8 +100,7 @@ export default async function runShard(task: ShardTask): Promise<ShardResult[]> 
       const now = performance.now();
       switchAt.push(now);
       switchTo.push(a);
-      if (a !== ALL_ACTIVE) for (const c of byVariant[a] ?? []) c.resume(now);
-      else for (const c of conns) c.resume(now);
+      for (const c of byVariant[a]!) c.resume(now);
     }
     watch();
   };
@@ -110,7 +111,7 @@ export default async function runShard(task: ShardTask): Promise<ShardResult[]> 
     else onActive();
   };
   watch();
-  /** The variant index holding the slice at time t (ALL_ACTIVE: every variant). */
+  /** The variant index holding the slice at time t (sliced tasks only). */
   const activeAt = (t: number): number => {
     let k = switchAt.length - 1;
     while (k > 0 && switchAt[k]! > t) k--;
@@ -221,7 +222,6 @@ export default async function runShard(task: ShardTask): Promise<ShardResult[]> 
     if (measureStart < 0 || e.start < measureStart || e.start > measureEnd) continue;
     // A GC pause belongs to the variant whose slice it fell in (to the only variant, unsliced).
     const a = nv === 1 ? 0 : activeAt(e.start);
-    if (a === ALL_ACTIVE) continue; // between slices (not in a measured window of any variant)
     gcCount[a]!++;
     gcPauseMs[a]! += e.duration;
   }

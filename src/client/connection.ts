@@ -195,8 +195,7 @@ export class PageStreamConnection implements FrameHandler, CoreOwner {
     this.lastProgress = now;
     const core = this.core;
     core.clock[0] = now;
-    core.measuring = Atomics.load(this.control, PHASE) === PHASE_MEASURE;
-    core.issuing = mayIssue(this.control, this.variantIndex);
+    this.readControl();
     this.stats.c[C_ALL_BYTES_RECEIVED]! += n;
     if (core.measuring) {
       this.stats.c[C_READS]!++;
@@ -308,8 +307,7 @@ export class PageStreamConnection implements FrameHandler, CoreOwner {
     this.waiting = false;
     const now = performance.now();
     this.lastProgress = now;
-    this.core.measuring = Atomics.load(this.control, PHASE) === PHASE_MEASURE;
-    this.core.issuing = mayIssue(this.control, this.variantIndex);
+    this.readControl();
     this.awaitingGood = true;
     this.core.start(now, !this.startedOnce);
     this.startedOnce = true;
@@ -347,15 +345,28 @@ export class PageStreamConnection implements FrameHandler, CoreOwner {
    * timeout clock restarts too: an idle connection had nothing in flight.
    */
   resume(now: number): void {
-    if (this.state !== ST_STREAM || this.waiting) return;
-    const core = this.core;
-    if (!core.live) return;
+    // Not live: not in the stream, or waiting for the round to start (startIfWaiting).
+    if (this.state !== ST_STREAM || !this.core.live) return;
     this.lastProgress = now;
-    core.clock[0] = now;
-    core.measuring = Atomics.load(this.control, PHASE) === PHASE_MEASURE;
-    core.issuing = mayIssue(this.control, this.variantIndex);
-    core.refill();
-    core.flushBatch();
+    this.sendNow(now);
+  }
+
+  /**
+   * The round's state from the control block into the core's batch state:
+   * whether it is measuring, and whether this connection's variant holds
+   * the time slice. Once per socket read, tick or slice switch.
+   */
+  private readControl(): void {
+    this.core.measuring = Atomics.load(this.control, PHASE) === PHASE_MEASURE;
+    this.core.issuing = mayIssue(this.control, this.variantIndex);
+  }
+
+  /** Refill the pipeline and write the batch now, at time `now` (a tick or a new slice). */
+  private sendNow(now: number): void {
+    this.core.clock[0] = now;
+    this.readControl();
+    this.core.refill();
+    this.core.flushBatch();
   }
 
   /** Timer work (every few ms): open-loop sends, timeouts. */
@@ -368,11 +379,7 @@ export class PageStreamConnection implements FrameHandler, CoreOwner {
         this.drop(true);
         return;
       }
-      core.clock[0] = now;
-      core.measuring = Atomics.load(this.control, PHASE) === PHASE_MEASURE;
-      core.issuing = mayIssue(this.control, this.variantIndex);
-      core.refill();
-      core.flushBatch();
+      this.sendNow(now);
     } else if ((this.state === ST_CONNECTING || this.state === ST_STARTUP || this.state === ST_QUERY) && now - this.lastProgress > this.timeoutMs) {
       this.stats.error('timeout: connect/handshake');
       this.drop(true);

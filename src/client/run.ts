@@ -287,7 +287,6 @@ export async function runBenchmark(opts: RunOptions, hooks: RunHooks = {}): Prom
       }
       const acc = newWindow(vs.length, (performance.now() - t0) / 1000);
       if (ok) {
-        acc.startS = (performance.now() - t0) / 1000;
         if (sliced) {
           Atomics.store(ctl, PHASE, PHASE_MEASURE);
           await slices(perRoundS * 1000 * vs.length, vs, round, 'measure', acc);
