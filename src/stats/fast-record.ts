@@ -20,8 +20,10 @@ interface JsHistogramMembers {
   subBucketHalfCount: number;
   countsArrayLength: number;
   incrementCountAtIndex(index: number): void;
+  addToCountAtIndex(index: number, count: number): void;
   updateMinAndMax(value: number): void;
   incrementTotalCount(): void;
+  addToTotalCount(count: number): void;
 }
 
 const proto = createHistogram() as unknown as JsHistogramMembers;
@@ -29,40 +31,35 @@ const UNIT = proto.unitMagnitude;
 const HALF_MAG = proto.subBucketHalfCountMagnitude;
 const HALF = proto.subBucketHalfCount;
 const SHIFT = HALF_MAG + UNIT;
-if (typeof proto.incrementCountAtIndex !== 'function' || !Number.isInteger(HALF_MAG) || !Number.isInteger(UNIT)) {
+if (typeof proto.incrementCountAtIndex !== 'function' || typeof proto.addToCountAtIndex !== 'function' ||
+    typeof proto.addToTotalCount !== 'function' || !Number.isInteger(HALF_MAG) || !Number.isInteger(UNIT)) {
   throw new Error('hdr-histogram-js internals changed: fast-record.ts needs review');
+}
+
+/** The counts-array index of an integer value in [1, 2^32), as the Java HdrHistogram computes it. */
+function countsIndex(value: number): number {
+  let bucket = 31 - Math.clz32(value) - SHIFT;
+  if (bucket < 0) bucket = 0;
+  const sub = value >>> (bucket + UNIT);
+  return ((bucket + 1) << HALF_MAG) + sub - HALF;
 }
 
 /** Record an integer value in [1, 2^32) — already clamped to the histogram's bounds. */
 export function recordFast(h: Histogram, value: number): void {
   const m = h as unknown as JsHistogramMembers;
-  let bucket = 31 - Math.clz32(value) - SHIFT;
-  if (bucket < 0) bucket = 0;
-  const sub = value >>> (bucket + UNIT);
-  m.incrementCountAtIndex(((bucket + 1) << HALF_MAG) + sub - HALF);
+  m.incrementCountAtIndex(countsIndex(value));
   m.updateMinAndMax(value);
   m.incrementTotalCount();
 }
 
-interface JsHistogramCountMembers {
-  addToCountAtIndex(index: number, count: number): void;
-  addToTotalCount(count: number): void;
-}
-if (typeof (proto as unknown as JsHistogramCountMembers).addToCountAtIndex !== 'function' || typeof (proto as unknown as JsHistogramCountMembers).addToTotalCount !== 'function') {
-  throw new Error('hdr-histogram-js internals changed: fast-record.ts needs review');
-}
-
 /**
  * Record `count` occurrences of an integer value in [1, 2^32) — already
- * clamped to the histogram's bounds; count >= 1. Same bucket arithmetic as
- * recordFast; what recordValueWithCount does, without its floating-point calls.
+ * clamped to the histogram's bounds; count >= 1. What recordValueWithCount
+ * does, without its floating-point calls.
  */
 export function recordFastCount(h: Histogram, value: number, count: number): void {
-  const m = h as unknown as JsHistogramMembers & JsHistogramCountMembers;
-  let bucket = 31 - Math.clz32(value) - SHIFT;
-  if (bucket < 0) bucket = 0;
-  const sub = value >>> (bucket + UNIT);
-  m.addToCountAtIndex(((bucket + 1) << HALF_MAG) + sub - HALF, count);
+  const m = h as unknown as JsHistogramMembers;
+  m.addToCountAtIndex(countsIndex(value), count);
   m.updateMinAndMax(value);
   m.addToTotalCount(count);
 }
