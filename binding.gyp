@@ -1,8 +1,8 @@
 {
   "targets": [
     {
-      "target_name": "sockopt",
-      "sources": ["native/sockopt.c"]
+      "target_name": "native",
+      "sources": ["native/addon.c", "native/sockopt.c", "native/writev.c"]
     }
   ]
 }

@@ -13,7 +13,9 @@
 #include <node_api.h>
 #include <sys/socket.h>
 
-static napi_value SetReceiveBuffer(napi_env env, napi_callback_info info) {
+#include "addon.h"
+
+napi_value SetReceiveBuffer(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
   int32_t fd = -1, bytes = 0;
@@ -36,11 +38,4 @@ static napi_value SetReceiveBuffer(napi_env env, napi_callback_info info) {
   }
   napi_create_int32(env, result, &out);
   return out;
-}
-
-NAPI_MODULE_INIT() {
-  napi_value fn;
-  napi_create_function(env, "setReceiveBuffer", NAPI_AUTO_LENGTH, SetReceiveBuffer, NULL, &fn);
-  napi_set_named_property(env, exports, "setReceiveBuffer", fn);
-  return exports;
 }

@@ -1,7 +1,7 @@
 /**
  * A fixed socket receive buffer per connection (`run --rcvbuf`), through the
- * project's one native helper (native/sockopt.c, built by `npm install`):
- * Node exposes no SO_RCVBUF for TCP sockets.
+ * project's native helper (native/sockopt.c, built by `npm install`): Node
+ * exposes no SO_RCVBUF for TCP sockets.
  *
  * Why: with Linux's receive-buffer autotuning each connection's buffer grows
  * from its own first moments (one run here: 1.3 to 2.8 MiB across 12 client
@@ -13,29 +13,12 @@
  * Without the helper (not built, not Linux) nothing is set and the run
  * records that (config.rcvbuf.appliedBytes = null).
  */
-import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
-
-interface SockoptAddon {
-  setReceiveBuffer(fd: number, bytes: number): number;
-}
-
-let addon: SockoptAddon | null | undefined;
-
-function load(): SockoptAddon | null {
-  if (addon !== undefined) return addon;
-  try {
-    // dist/src/client/sockopt.js -> build/Release/sockopt.node at the package root.
-    addon = createRequire(import.meta.url)('../../../build/Release/sockopt.node') as SockoptAddon;
-  } catch {
-    addon = null;
-  }
-  return addon;
-}
+import { nativeAddon, socketFd } from '../native/addon.js';
 
 /** Whether the native helper is built and loads. */
 export function receiveBufferSupported(): boolean {
-  return load() !== null;
+  return nativeAddon() !== null;
 }
 
 /**
@@ -44,10 +27,9 @@ export function receiveBufferSupported(): boolean {
  * the process may force it), or null when it could not be set.
  */
 export function setReceiveBuffer(sock: Socket, bytes: number): number | null {
-  const a = load();
-  // The libuv handle's file descriptor (Unix); not part of Node's typed API.
-  const fd = (sock as unknown as { _handle?: { fd?: number } })._handle?.fd;
-  if (a === null || typeof fd !== 'number' || fd < 0) return null;
+  const a = nativeAddon();
+  const fd = socketFd(sock);
+  if (a === null || fd < 0) return null;
   const got = a.setReceiveBuffer(fd, bytes);
   return got > 0 ? got : null;
 }

@@ -1,0 +1,20 @@
+/*
+ * The project's one native helper, built by `npm install` (node-gyp). Two
+ * things Node does not offer: a TCP socket's receive buffer (sockopt.c, for
+ * the client) and one writev(2) over slices of long-lived buffers (writev.c,
+ * for the emulator's output). Everything works without it, slower or with
+ * kernel-autotuned buffers, and says so.
+ */
+#include "addon.h"
+
+static void add(napi_env env, napi_value exports, const char *name, napi_callback cb) {
+  napi_value fn;
+  napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, NULL, &fn);
+  napi_set_named_property(env, exports, name, fn);
+}
+
+NAPI_MODULE_INIT() {
+  add(env, exports, "setReceiveBuffer", SetReceiveBuffer);
+  add(env, exports, "writeFrames", WriteFrames);
+  return exports;
+}

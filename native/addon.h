@@ -1,0 +1,7 @@
+/* The functions of the project's one native helper (see addon.c). */
+#ifndef PAGESTREAM_BENCH_ADDON_H
+#define PAGESTREAM_BENCH_ADDON_H
+#include <node_api.h>
+napi_value SetReceiveBuffer(napi_env env, napi_callback_info info);
+napi_value WriteFrames(napi_env env, napi_callback_info info);
+#endif

@@ -1,0 +1,38 @@
+/**
+ * Loader of the project's one native helper (native/addon.c, built by
+ * `npm install` through node-gyp into build/Release/native.node). Callers
+ * ask for it and get null when it is not built or does not load: the client
+ * then leaves receive buffers to the kernel, the emulator writes through
+ * Node's streams. Both say so where it matters.
+ */
+import { createRequire } from 'node:module';
+import type { Socket } from 'node:net';
+
+export interface NativeAddon {
+  /** setsockopt(SO_RCVBUFFORCE, else SO_RCVBUF): the size the kernel then reports, or -errno. */
+  setReceiveBuffer(fd: number, bytes: number): number;
+  /**
+   * One writev(2) of n slices given as (base index 0..2, offset, length)
+   * triples in `iov`: bytes written, or -errno when nothing was written.
+   */
+  writeFrames(fd: number, base0: Buffer, base1: Buffer, base2: Buffer, iov: Float64Array, n: number): number;
+}
+
+let addon: NativeAddon | null | undefined;
+
+export function nativeAddon(): NativeAddon | null {
+  if (addon !== undefined) return addon;
+  try {
+    // dist/src/native/addon.js -> build/Release/native.node at the package root.
+    addon = createRequire(import.meta.url)('../../../build/Release/native.node') as NativeAddon;
+  } catch {
+    addon = null;
+  }
+  return addon;
+}
+
+/** The libuv handle's file descriptor of a connected socket (Unix), or -1. Not part of Node's typed API. */
+export function socketFd(sock: Socket): number {
+  const fd = (sock as unknown as { _handle?: { fd?: number } })._handle?.fd;
+  return typeof fd === 'number' ? fd : -1;
+}
