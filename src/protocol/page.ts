@@ -162,8 +162,54 @@ export interface PageIdentity {
 const TUPLES = 32;
 const TUPLE_SIZE = 232;
 const LP_NORMAL = 1;
+const PD_UPPER = BLCKSZ - TUPLES * TUPLE_SIZE;
+const PD_LOWER = SIZE_OF_PAGE_HEADER + 4 * TUPLES;
 /** Offset of the identity stamp inside the first tuple (after a 24-byte heap-tuple-header-sized gap). */
 export const IDENTITY_STAMP_OFFSET = BLCKSZ - TUPLE_SIZE + 24;
+
+/** Bytes of the identity stamp: spcnode, dbnode, relnode (u32 each), forknum (u8), blkno, lsnHi, lsnLo (u32 each). */
+export const IDENTITY_STAMP_BYTES = 25;
+
+/**
+ * Built pages differ only in their header (bytes [0, 24): pd_lsn and
+ * pd_checksum) and their identity stamp (IDENTITY_STAMP_BYTES at
+ * IDENTITY_STAMP_OFFSET); every other byte is the same in all of them
+ * (`pageTemplate`). So the emulator's page cache keeps 49 bytes per page in
+ * one 64-byte line and the rest once (page-cache.ts): serving a page then
+ * reads one line of its own instead of 8 KiB.
+ */
+const TEMPLATE: Buffer = (() => {
+  const page = Buffer.alloc(BLCKSZ);
+  const d = new DataView(page.buffer, page.byteOffset, BLCKSZ);
+  d.setUint16(PageHeader.pd_lower, PD_LOWER, true);
+  d.setUint16(PageHeader.pd_upper, PD_UPPER, true);
+  d.setUint16(PageHeader.pd_special, BLCKSZ, true);
+  d.setUint16(PageHeader.pd_pagesize_version, BLCKSZ | PG_PAGE_LAYOUT_VERSION, true);
+  // Line pointers: lp_off:15 | lp_flags:2 | lp_len:15, packed little-endian.
+  // Tuples fill the page from the end backwards, as PageAddItem places them.
+  for (let k = 0; k < TUPLES; k++) {
+    const lpOff = BLCKSZ - (k + 1) * TUPLE_SIZE;
+    d.setInt32(SIZE_OF_PAGE_HEADER + 4 * k, lpOff | (LP_NORMAL << 15) | (TUPLE_SIZE << 17), true);
+  }
+  // Tuple bytes: xorshift32 from a fixed seed.
+  let x = 0x2545F491;
+  for (let o = PD_UPPER; o < BLCKSZ; o += 4) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    d.setInt32(o, x, true);
+  }
+  page.fill(0, IDENTITY_STAMP_OFFSET, IDENTITY_STAMP_OFFSET + IDENTITY_STAMP_BYTES);
+  return page;
+})();
+
+/**
+ * A copy of what every built page has outside its header's pd_lsn and
+ * pd_checksum and its identity stamp (those bytes are zero here).
+ */
+export function pageTemplate(): Buffer {
+  return Buffer.from(TEMPLATE);
+}
 
 /** Layout of a page identity in a Uint32Array for `buildPageFromWords`. */
 export const PageIdWord = { spcnode: 0, dbnode: 1, relnode: 2, forknum: 3, blkno: 4, lsnHi: 5, lsnLo: 6 } as const;
@@ -174,9 +220,10 @@ const idScratch = new Uint32Array(PAGE_ID_WORDS);
 /**
  * Write a deterministic heap-like page for `id` into out[off, off+8192):
  * a valid header (layout version 4, pd_lower/pd_upper/pd_special consistent),
- * 32 normal line pointers, tuple bytes from a PRNG seeded by the identity (so
- * every (relation, block, lsn) has different content), an identity stamp in
- * the first tuple, and a correct data checksum.
+ * 32 normal line pointers, 32 tuples of fixed bytes, an identity stamp in the
+ * first tuple, and a correct data checksum. Pages of different (relation,
+ * block, lsn) differ in the stamp, pd_lsn and pd_checksum, and only there
+ * (`pageTemplate`).
  *
  * Allocation: none when this call site sees PageIdentity objects of one shape.
  * When objects of several shapes reach it, V8 reads a field holding a u32 >=
@@ -208,43 +255,14 @@ export function buildPageFromWords(out: Buffer, off: number, w: Uint32Array, at:
   const blkno = w[at + 4]!;
   const lsnHi = w[at + 5]!;
   const lsnLo = w[at + 6]!;
-  // TypedArray fill, not Buffer#fill: Node 20's Buffer#fill with a range allocates.
-  typedArrayFill.call(out, 0, off, off + BLCKSZ);
+  // Everything but pd_lsn, pd_checksum and the identity stamp is the same in every page.
+  out.set(TEMPLATE, off);
   // 32-bit stores through a DataView (an intrinsic, always inlined): a helper
   // call that TurboFan does not inline would box u32 values above 2^30.
   const d = pageView.select(out);
   const b = pageView.base + off;
-  const upper = BLCKSZ - TUPLES * TUPLE_SIZE;
-  const lower = SIZE_OF_PAGE_HEADER + 4 * TUPLES;
   d.setUint32(b + PageHeader.pd_lsn_xlogid, lsnHi, true);
   d.setUint32(b + PageHeader.pd_lsn_xrecoff, lsnLo, true);
-  d.setUint16(b + PageHeader.pd_lower, lower, true);
-  d.setUint16(b + PageHeader.pd_upper, upper, true);
-  d.setUint16(b + PageHeader.pd_special, BLCKSZ, true);
-  d.setUint16(b + PageHeader.pd_pagesize_version, BLCKSZ | PG_PAGE_LAYOUT_VERSION, true);
-  // Line pointers: lp_off:15 | lp_flags:2 | lp_len:15, packed little-endian.
-  // Tuples fill the page from the end backwards, as PageAddItem places them.
-  for (let k = 0; k < TUPLES; k++) {
-    const lpOff = BLCKSZ - (k + 1) * TUPLE_SIZE;
-    d.setInt32(b + SIZE_OF_PAGE_HEADER + 4 * k, lpOff | (LP_NORMAL << 15) | (TUPLE_SIZE << 17), true);
-  }
-  // Seed: h = (h ^ v) * 0x9E3779B1, h ^= h >>> 15, over the identity fields in order.
-  let h = 0x811C9DC5 | 0;
-  h = Math.imul(h ^ spcnode, 0x9E3779B1); h ^= h >>> 15;
-  h = Math.imul(h ^ dbnode, 0x9E3779B1); h ^= h >>> 15;
-  h = Math.imul(h ^ relnode, 0x9E3779B1); h ^= h >>> 15;
-  h = Math.imul(h ^ forknum, 0x9E3779B1); h ^= h >>> 15;
-  h = Math.imul(h ^ blkno, 0x9E3779B1); h ^= h >>> 15;
-  h = Math.imul(h ^ lsnHi, 0x9E3779B1); h ^= h >>> 15;
-  h = Math.imul(h ^ lsnLo, 0x9E3779B1); h ^= h >>> 15;
-  let s = h === 0 ? 1 : h;
-  for (let o = b + upper, end = b + BLCKSZ; o < end; o += 4) {
-    // xorshift32
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    d.setInt32(o, s, true);
-  }
   // Identity stamp, big-endian like the wire.
   const st = b + IDENTITY_STAMP_OFFSET;
   d.setUint32(st, spcnode);

@@ -66,6 +66,11 @@ export interface EmulatorOptions {
   prefill: boolean;
   /** Bytes queued on a socket above which the connection stops being served until it drains. */
   sendHighWater: number;
+  /**
+   * GetPage output: one writev per pump through the native helper (direct-output.ts),
+   * or every frame through Node's Writable ('node'; also what runs without the helper).
+   */
+  writes: 'direct' | 'node';
   /** Largest accepted frame (requests are tiny; startup packets are below 10 KiB). */
   maxFrameLength: number;
   /** Where incident lines go (default stderr). */
@@ -103,6 +108,7 @@ export function defaultEmulatorOptions(): EmulatorOptions {
     cacheBytes: 1024 * 1024 * 1024,
     prefill: false,
     sendHighWater: 1024 * 1024,
+    writes: 'direct',
     maxFrameLength: 64 * 1024,
   };
 }

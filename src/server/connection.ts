@@ -12,10 +12,15 @@
  * everything behind it, as on a real connection. One clock reading per socket
  * read and per timer wake, none per request.
  *
- * Output. A GetPage response is two socket writes inside cork/uncork: a
- * 47-byte (V3) or 6-byte (V2) header from a preallocated per-connection arena,
- * and the 8 KiB page as a preallocated view of the page cache. The page is
- * never copied in user space.
+ * Output. A GetPage response is a 47-byte (V3) or 6-byte (V2) header from a
+ * preallocated per-connection arena, then the page without a copy in user
+ * space: a generated page as its 24-byte head (copied next to the header),
+ * the shared template, its 25-byte identity stamp and the template again
+ * (page-cache.ts, compact); a page of a data directory whole from the cache.
+ * With the native helper (`writes: 'direct'`, the default) a pump gathers
+ * these as slices and writes them with one writev (direct-output.ts);
+ * otherwise each piece is a Writable chunk inside cork/uncork (a whole cached
+ * page with its header written in place in front of it is one chunk).
  */
 import type { Socket } from 'node:net';
 import { FrameReader } from '../protocol/frame-reader.js';
@@ -28,7 +33,7 @@ import { encodeResponse } from '../protocol/pagestream.js';
 import type { PagestreamResponse, PagestreamVersion, RequestHeader } from '../protocol/pagestream.js';
 import { ProtocolError } from '../protocol/errors.js';
 import { fromHiLo } from '../protocol/u64.js';
-import { BLCKSZ } from '../protocol/page.js';
+import { BLCKSZ, IDENTITY_STAMP_BYTES, IDENTITY_STAMP_OFFSET } from '../protocol/page.js';
 import {
   EmulatorCore, F_CLOSE, F_CORRUPT, F_DROP, F_ERROR, F_NONE, F_STALE, F_SWAP, F_WRONG_BLOCK, F_WRONG_LSN, F_WRONG_REL, lsnNum,
 } from './core.js';
@@ -37,9 +42,11 @@ import { checkTenantPermission } from './jwt.js';
 import {
   BAD_ZERO_LSN_MESSAGE, READ_ERROR_MESSAGE, badNmsMessage, gcMessage, lsnTimeoutMessage, messageName, notFoundMessage, parsePagestreamCommand,
 } from './messages.js';
-import { SLOT_STRIDE, V2_HDR_IN_SLOT, V3_HDR_IN_SLOT } from './page-cache.js';
+import { PAGE_HEAD_BYTES, SLOT_STRIDE, TEMPLATE_END, TEMPLATE_MID, V2_HDR_IN_SLOT, V3_HDR_IN_SLOT } from './page-cache.js';
 import { PAUSE_AT, RING, RING_MASK, RequestRing } from './request-ring.js';
 import type { Claims } from './jwt.js';
+import { BASE_CACHE, BASE_FIXED, BASE_HEADERS, DirectOutput } from './direct-output.js';
+import { nativeAddon, socketFd } from '../native/addon.js';
 import {
   M_BACKPRESSURE, M_BATCHES, M_BYTES_IN, M_FLUSHES, M_BYTES_OUT, M_CONN_ACTIVE, M_CONN_TOTAL, M_INCIDENTS, M_LSN_TIMEOUTS, M_LSN_WAITS, M_REQUESTS, M_RESPONSES,
 } from './metrics.js';
@@ -70,9 +77,13 @@ const PUMP_MAX = 256;
  * Header arena slots. A slot is reused after HDR_SLOTS responses, i.e. after
  * >= 8 MiB of output, while the socket never holds more than sendHighWater +
  * one pump (~3 MiB), so a header still queued in the socket is never rewritten.
+ * A slot: the frame header ending at HEAD_AT (V3 from byte 1, V2 from 42),
+ * then, for a compact cache, the page's first 24 bytes (word-aligned), so
+ * header and page head leave as one piece.
  */
 const HDR_SLOTS = 1024;
-const HDR_STRIDE = 48;
+const HDR_STRIDE = 80;
+const HEAD_AT = 48;
 const PIN_CAP = 8192;
 const TWO32 = 4294967296;
 /** Cache key of a synthetic page's newest version (no real LSN has hi = lo = 0xFFFFFFFF). */
@@ -109,11 +120,18 @@ export class Connection implements FrameHandler {
   // ---- output
   private hdrArena!: Buffer;
   private hdrView!: DataView;
-  private hdrViews!: Buffer[];
+  private hdrWords!: Int32Array;
+  /** Per arena slot, made on first use: the header, with the page head after it for a compact cache. */
+  private hdrViews!: Array<Buffer | undefined>;
+  /** Where the frame header starts in an arena slot (it ends at HEAD_AT). */
+  private hdrAt = 0;
   private hdrNext = 0;
   private pinned!: Int32Array;
   private pinnedN = 0;
   private freshPage: Buffer = EMPTY;
+  /** Direct output (null: through Node), and whether the current pump writes through it. */
+  private out: DirectOutput | null = null;
+  private direct = false;
   private waitDrain = false;
   private paused = false;
   private timerArmed = false;
@@ -291,15 +309,20 @@ export class Connection implements FrameHandler {
     // GetPage response headers, constant parts written once: 'd' | len | tag 102.
     this.hdrArena = Buffer.alloc(HDR_SLOTS * HDR_STRIDE);
     this.hdrView = new DataView(this.hdrArena.buffer, this.hdrArena.byteOffset, this.hdrArena.length);
-    this.hdrViews = new Array<Buffer>(HDR_SLOTS);
-    const hlen = this.version === 3 ? 47 : 6;
+    this.hdrWords = new Int32Array(this.hdrArena.buffer, this.hdrArena.byteOffset, this.hdrArena.length >>> 2);
+    this.hdrViews = new Array<Buffer | undefined>(HDR_SLOTS);
+    this.hdrAt = this.version === 3 ? HEAD_AT - 47 : HEAD_AT - 6;
     const frameLen = this.version === 3 ? 4 + 8234 : 4 + 8193;
     for (let i = 0; i < HDR_SLOTS; i++) {
-      const o = i * HDR_STRIDE;
+      const o = i * HDR_STRIDE + this.hdrAt;
       this.hdrArena[o] = Msg.CopyData;
       this.hdrArena.writeInt32BE(frameLen, o + 1);
       this.hdrArena[o + 5] = 102;
-      this.hdrViews[i] = this.hdrArena.subarray(o, o + hlen);
+    }
+    const addon = this.core.opts.writes === 'direct' ? nativeAddon() : null;
+    const fd = socketFd(this.socket);
+    if (addon !== null && fd >= 0) {
+      this.out = new DirectOutput(addon, fd, this.socket, this.core.metrics.c, this.core.cache.buf, this.hdrArena, this.core.fixed);
     }
   }
 
@@ -430,6 +453,8 @@ export class Connection implements FrameHandler {
     const highWater = this.core.opts.sendHighWater;
     let emitted = 0;
     sock.cork();
+    // Direct writes only while Node holds nothing of ours: they would overtake it.
+    this.direct = this.out !== null && sock.writableLength === 0;
     while (q.head !== q.tail) {
       if (sock.writableLength > highWater || this.pinnedN > PIN_CAP - 4) {
         this.waitDrain = true;
@@ -459,6 +484,7 @@ export class Connection implements FrameHandler {
       } else this.emitOther(i, now);
       if (this.closing) break;
     }
+    this.toNode();
     sock.uncork();
     if (emitted > 0) this.core.metrics.c[M_FLUSHES]++;
     this.pumping = false;
@@ -488,6 +514,16 @@ export class Connection implements FrameHandler {
       this.waitDrain = false;
       this.pump();
     }
+  }
+
+  /**
+   * Before anything goes through Node: write what direct output has gathered,
+   * and go through Node for the rest of this pump (order on the wire).
+   */
+  private toNode(): void {
+    if (!this.direct) return;
+    this.direct = false;
+    this.out!.flush();
   }
 
   private unpinAll(): void {
@@ -530,8 +566,12 @@ export class Connection implements FrameHandler {
       ds.writePage(r, blk, lsn, this.freshPage, 0);
       return -1;
     }
+    // The slot is about to be rewritten, and direct output may have gathered
+    // it (an evicting cache): what is gathered goes out first.
+    if (this.direct && !this.out!.flush()) this.direct = false;
     cache.misses++;
-    ds.writePage(r, blk, lsn, cache.buf, cache.pageOffset(slot));
+    ds.writePage(r, blk, lsn, cache.buildTarget(), cache.buildOffset(slot));
+    cache.built(slot);
     cache.setTag(slot, r, blk, hi, lo);
     return slot;
   }
@@ -671,7 +711,7 @@ export class Connection implements FrameHandler {
     if (fault === F_CORRUPT) {
       core.countFault(F_CORRUPT);
       const copy = Buffer.allocUnsafe(BLCKSZ);
-      if (slot >= 0) core.cache.buf.copy(copy, 0, core.cache.pageOffset(slot), core.cache.pageOffset(slot) + BLCKSZ);
+      if (slot >= 0) core.cache.copyPage(slot, copy, 0);
       else page.copy(copy);
       copy[(24 + core.drawUnit() * (BLCKSZ - 24)) | 0] ^= 0xff;
       page = copy;
@@ -680,24 +720,60 @@ export class Connection implements FrameHandler {
     const sock = this.socket;
     const cache = core.cache;
     const v3 = this.version === 3;
-    if (slot >= 0 && cache.pins[slot] === 0) {
-      // Fast path: header written in place in front of the cached page; one chunk, no copy.
+    let direct = this.direct && (slot >= 0 || page === core.zeroPage);
+    if (direct && this.out!.room < 4 && !this.out!.flush()) direct = this.direct = false;
+    if (!direct) this.toNode();
+    if (!direct && slot >= 0 && !cache.compact && cache.pins[slot] === 0) {
+      // Through Node, full page: header written in place in front of the cached page; one chunk, no copy.
       this.putHeader(cache.view, slot * SLOT_STRIDE + (v3 ? V3_HDR_IN_SLOT : V2_HDR_IN_SLOT), i, spc, db, reln, fork, blk, lsnXor);
       cache.pins[slot]++;
       this.pinned[this.pinnedN++] = slot;
       sock.write(cache.frameView(slot, v3));
     } else {
-      // The slot's header area may be queued in a socket: header from our arena, then the page.
+      // Header from our arena; for a compact page, the page's head right after it.
       const h = this.hdrNext;
       this.hdrNext = (h + 1) & (HDR_SLOTS - 1);
-      this.putHeader(this.hdrView, h * HDR_STRIDE, i, spc, db, reln, fork, blk, lsnXor);
-      if (slot >= 0) {
-        cache.pins[slot]++;
-        this.pinned[this.pinnedN++] = slot;
-        page = cache.pageView(slot);
+      const at = h * HDR_STRIDE;
+      this.putHeader(this.hdrView, at + this.hdrAt, i, spc, db, reln, fork, blk, lsnXor);
+      const withHead = slot >= 0 && cache.compact;
+      if (withHead) {
+        const hw = this.hdrWords;
+        const cw = cache.words;
+        const d = (at + HEAD_AT) >>> 2;
+        const c = cache.headOffset(slot) >>> 2;
+        hw[d] = cw[c]!;
+        hw[d + 1] = cw[c + 1]!;
+        hw[d + 2] = cw[c + 2]!;
+        hw[d + 3] = cw[c + 3]!;
+        hw[d + 4] = cw[c + 4]!;
+        hw[d + 5] = cw[c + 5]!;
       }
-      sock.write(this.hdrViews[h]!);
-      sock.write(page);
+      const hdrLen = HEAD_AT - this.hdrAt + (withHead ? PAGE_HEAD_BYTES : 0);
+      if (direct) {
+        const out = this.out!;
+        out.add(BASE_HEADERS, at + this.hdrAt, hdrLen);
+        if (slot < 0) out.add(BASE_FIXED, 0, BLCKSZ);
+        else if (withHead) {
+          // The rest of the page: template, this page's stamp, template.
+          out.add(BASE_FIXED, BLCKSZ + TEMPLATE_MID, IDENTITY_STAMP_OFFSET - TEMPLATE_MID);
+          out.add(BASE_CACHE, cache.stampOffset(slot), IDENTITY_STAMP_BYTES);
+          out.add(BASE_FIXED, BLCKSZ + TEMPLATE_END, BLCKSZ - TEMPLATE_END);
+        } else out.add(BASE_CACHE, cache.pageOffset(slot), BLCKSZ);
+      } else {
+        let v = this.hdrViews[h];
+        if (v === undefined || v.length !== hdrLen) this.hdrViews[h] = v = this.hdrArena.subarray(at + this.hdrAt, at + this.hdrAt + hdrLen);
+        sock.write(v);
+        if (slot >= 0) {
+          // A page view queued in the socket keeps its slot from being rebuilt until 'drain'.
+          cache.pins[slot]++;
+          this.pinned[this.pinnedN++] = slot;
+          if (withHead) {
+            sock.write(core.templateMid);
+            sock.write(cache.stampView(slot));
+            sock.write(core.templateEnd);
+          } else sock.write(cache.pageView(slot));
+        } else sock.write(page);
+      }
     }
     const m = core.metrics.c;
     m[M_RESPONSES + 2]++;
@@ -831,6 +907,7 @@ export class Connection implements FrameHandler {
   }
 
   private writeResponse(r: PagestreamResponse): void {
+    this.toNode();
     const v = this.version;
     if (v === 2) delete r.hdr;
     const payload = encodeResponse(v, r);
@@ -857,6 +934,7 @@ export class Connection implements FrameHandler {
   // ------------------------------------------------------------------ endings
 
   private write(b: Buffer): void {
+    this.toNode();
     this.core.metrics.c[M_BYTES_OUT] += b.length;
     this.socket.write(b);
   }
@@ -879,6 +957,7 @@ export class Connection implements FrameHandler {
   /** Flush what is queued and close (FIN). */
   private finish(): void {
     if (this.closing) return;
+    this.toNode();
     this.closing = true;
     this.state = ST_CLOSED;
     this.socket.end();

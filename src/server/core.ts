@@ -3,7 +3,7 @@
  * cache, the LSN clocks, the service-time model, the fault dice and their
  * ground-truth counters, the metrics, the logger.
  */
-import { BLCKSZ } from '../protocol/page.js';
+import { BLCKSZ, IDENTITY_STAMP_OFFSET } from '../protocol/page.js';
 import { FAULT_KINDS } from './config.js';
 import type { EmulatorOptions, FaultKind, GroundTruth } from './config.js';
 import { Dataset } from './dataset.js';
@@ -11,7 +11,7 @@ import type { Timeline } from './dataset.js';
 import { JwtVerifier } from './jwt.js';
 import { Logger, stderrSink } from './log.js';
 import { Metrics, M_FAULTS } from './metrics.js';
-import { PageCache } from './page-cache.js';
+import { PageCache, TEMPLATE_END, TEMPLATE_MID } from './page-cache.js';
 import { Prng } from './prng.js';
 
 const TWO32 = 4294967296;
@@ -35,7 +35,17 @@ export class EmulatorCore {
   readonly metrics = new Metrics();
   readonly log: Logger;
   readonly jwt: JwtVerifier | undefined;
-  readonly zeroPage = Buffer.alloc(BLCKSZ);
+  /**
+   * Constant output bytes, one buffer (a base of direct output): an all-zero
+   * page at [0, 8192), then, for a compact cache, the template of every
+   * generated page (PageCache.template) at [8192, 16384).
+   */
+  readonly fixed: Buffer;
+  /** fixed[0, 8192): the page served at or past a relation's end. */
+  readonly zeroPage: Buffer;
+  /** Compact cache: the template's bytes between the page head and the stamp, and after the stamp (views of `fixed`). */
+  readonly templateMid: Buffer;
+  readonly templateEnd: Buffer;
   /** True when the clock matters (service time or WAL ingest); else no timestamps are taken at all. */
   readonly needClock: boolean;
   readonly latencyZero: boolean;
@@ -55,7 +65,12 @@ export class EmulatorCore {
     this.opts = opts;
     this.log = new Logger(opts.log ?? stderrSink);
     this.ds = opts.pgdata ? Dataset.fromPgdata(opts.pgdata, opts, startMs) : Dataset.synthetic(opts, startMs);
-    this.cache = new PageCache(opts.cacheBytes, this.ds.nblocks);
+    // Generated pages share all but 256 bytes; pages of a data directory share nothing.
+    this.cache = new PageCache(opts.cacheBytes, this.ds.nblocks, !this.ds.pgdata);
+    this.fixed = Buffer.concat([Buffer.alloc(BLCKSZ), this.cache.template]);
+    this.zeroPage = this.fixed.subarray(0, BLCKSZ);
+    this.templateMid = this.fixed.subarray(BLCKSZ + TEMPLATE_MID, BLCKSZ + IDENTITY_STAMP_OFFSET);
+    this.templateEnd = this.fixed.subarray(BLCKSZ + TEMPLATE_END);
     this.jwt = opts.auth === 'jwt' || opts.httpAuth === 'jwt' ? new JwtVerifier(opts.jwtPublicKeyPem ?? '') : undefined;
     const lat = opts.latency;
     this.latencyZero = lat.kind === 'fixed' && lat.us === 0;
@@ -84,7 +99,8 @@ export class EmulatorCore {
         const slot = cache.slotOf(r, b);
         // Keys as Connection.pageSlot: 0 for real pages, NATURAL (0xFFFFFFFF twice) for a synthetic page's newest version.
         const lsn = ds.pgdata ? 0 : ds.pageLsn(r, b);
-        ds.writePage(r, b, lsn, cache.buf, cache.pageOffset(slot));
+        ds.writePage(r, b, lsn, cache.buildTarget(), cache.buildOffset(slot));
+        cache.built(slot);
         const key = ds.pgdata ? 0 : 0xffffffff;
         cache.setTag(slot, r, b, key, key);
         n++;

@@ -22,7 +22,9 @@ export const M_FAULTS = 23; // + fault kind index (9 slots)
 export const M_BACKPRESSURE = 32;
 export const M_FLUSHES = 33; // pumps that wrote at least one response (one writev each)
 export const M_BATCHES = 34; // service batches (one service-time draw each)
-const M_SIZE = 35;
+export const M_DIRECT_BYTES = 35; // GetPage output bytes the kernel took from a direct writev
+export const M_DIRECT_QUEUED = 36; // bytes a direct writev left (full send buffer), queued through Node
+const M_SIZE = 37;
 
 export class Metrics {
   readonly c = new Float64Array(M_SIZE);
@@ -65,6 +67,9 @@ export class Metrics {
     out.push(`pagestream_response_flushes_total ${c[M_FLUSHES]}`);
     head('pagestream_service_batches_total', 'counter', 'Service batches: requests read together, up to --max-batch, served with one service-time draw.');
     out.push(`pagestream_service_batches_total ${c[M_BATCHES]}`);
+    head('pagestream_direct_write_bytes_total', 'counter', 'GetPage output written by one writev per batch (native helper), by what happened to it.');
+    out.push(`pagestream_direct_write_bytes_total{result="written"} ${c[M_DIRECT_BYTES]}`);
+    out.push(`pagestream_direct_write_bytes_total{result="queued"} ${c[M_DIRECT_QUEUED]}`);
     head('pagestream_page_cache_total', 'counter', 'Generated-page cache lookups by result.');
     out.push(`pagestream_page_cache_total{result="hit"} ${extra.cacheHits}`);
     out.push(`pagestream_page_cache_total{result="miss"} ${extra.cacheMisses}`);

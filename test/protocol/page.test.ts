@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
-  buildPage, buildPageFromWords, PageIdWord, PAGE_ID_WORDS, verifyPageChecksum, pageChecksum, isZeroPage, pageLsn,
+  buildPage, buildPageFromWords, PageIdWord, PAGE_ID_WORDS, verifyPageChecksum, pageChecksum, isZeroPage, pageLsn, pageTemplate,
   IDENTITY_STAMP_OFFSET, type PageIdentity,
 } from '../../src/protocol/page.js';
 
@@ -58,4 +58,23 @@ test('deterministic, distinct per identity, and buildPageFromWords builds the sa
     buildPage(c, 0, { ...ident, lsnLo: (lo + 8) >>> 0 });
     assert.notDeepEqual(c, a, 'another LSN gives another page');
   }), { numRuns: 100 });
+});
+
+test('built pages differ only in pd_lsn, pd_checksum and the identity stamp (the emulator keeps just those per page)', () => {
+  const u32 = fc.integer({ min: 0, max: 0xFFFF_FFFF });
+  const ident = fc.record({ spcnode: u32, dbnode: u32, relnode: u32, forknum: fc.integer({ min: 0, max: 3 }), blkno: u32, lsnHi: u32, lsnLo: u32 });
+  const template = pageTemplate();
+  fc.assert(fc.property(ident, ident, (x, y) => {
+    const a = Buffer.alloc(8192);
+    const b = Buffer.alloc(8192);
+    buildPage(a, 0, x);
+    buildPage(b, 0, y);
+    // pd_lsn: bytes 0..8, pd_checksum: 8..10 (protocol.md §4); the stamp: 25 bytes at IDENTITY_STAMP_OFFSET.
+    const stamp = IDENTITY_STAMP_OFFSET;
+    assert.ok(a.subarray(10, stamp).equals(b.subarray(10, stamp)));
+    assert.ok(a.subarray(stamp + 25).equals(b.subarray(stamp + 25)));
+    assert.ok(a.subarray(10, stamp).equals(template.subarray(10, stamp)), 'the template holds the shared bytes');
+    assert.ok(a.subarray(stamp + 25).equals(template.subarray(stamp + 25)));
+    assert.ok(template.subarray(0, 10).equals(Buffer.alloc(10)) && template.subarray(stamp, stamp + 25).equals(Buffer.alloc(25)));
+  }), { numRuns: 50 });
 });

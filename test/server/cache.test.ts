@@ -9,6 +9,7 @@ import { PageserverEmulator } from '../../src/server/emulator.js';
 import { DEFAULT_TENANT_ID, DEFAULT_TIMELINE_ID } from '../../src/server/ids.js';
 import { IDENTITY_STAMP_OFFSET, verifyPageChecksum } from '../../src/protocol/page.js';
 import { openStream, getPageFrame, LSN_MAX } from './helpers/raw-client.js';
+import { COMPACT_SLOT_BYTES } from '../../src/server/page-cache.js';
 
 const BLOCKS = 300;
 
@@ -42,7 +43,7 @@ async function pages(opts: ConstructorParameters<typeof PageserverEmulator>[0]):
 test('prefilled, exact and evicting caches serve identical, correct pages', async () => {
   const exact = await pages({});
   const pre = await pages({ prefill: true });
-  const tiny = await pages({ cacheBytes: 64 * 8240 }); // 64 slots for 600+ pages: constant eviction
+  const tiny = await pages({ cacheBytes: 64 * COMPACT_SLOT_BYTES }); // 64 slots for 600+ pages: constant eviction
   assert.equal(pre.misses, 0, 'a prefilled cache never builds');
   assert.ok(exact.hits >= 2 * BLOCKS, 'the second pass hits');
   assert.ok(tiny.misses > 2 * BLOCKS, 'the tiny cache evicts');

@@ -47,6 +47,7 @@ const command: Command = {
     { name: 'cache-size', type: 'size', arg: '<bytes>', doc: 'memory budget of the page cache (the default dataset fits; only pages built use memory)', default: '1GiB' },
     { name: 'prefill', type: 'bool', doc: 'build every page before listening, so a benchmark never pays page generation (~9 us a page)', default: false },
     { name: 'send-high-water', type: 'size', arg: '<bytes>', doc: 'stop serving a connection while this much output is queued on its socket', default: '1MiB' },
+    { name: 'writes', type: 'string', doc: 'GetPage output: direct = one writev per batch through the native helper (falls back to node when it is not built); node = every frame through Node\'s stream', default: d.writes, choices: ['direct', 'node'] },
     { name: 'exit-on-stdin-close', type: 'bool', doc: 'exit when stdin closes (used when started by another process)', default: false },
     { name: 'quiet', type: 'bool', doc: 'do not log incidents on stderr', default: false },
   ],
@@ -108,6 +109,7 @@ export function toOptions(args: ParsedArgs): EmulatorOptions {
   o.cacheBytes = asNumber(v['cache-size'], parseSizeBytes);
   o.sendHighWater = asNumber(v['send-high-water'], parseSizeBytes);
   o.prefill = v.prefill as boolean;
+  o.writes = v.writes as 'direct' | 'node';
   if (v.quiet) o.log = silentSink;
   return o;
 }
