@@ -1,9 +1,10 @@
 /*
  * The project's one native helper, built by `npm install` (node-gyp). Two
  * things Node does not offer: a TCP socket's receive buffer (sockopt.c, for
- * the client) and one writev(2) over slices of long-lived buffers (writev.c,
- * for the emulator's output). Everything works without it, slower or with
- * kernel-autotuned buffers, and says so.
+ * the client) and a write to a socket without a Writable chunk (writev.c: one
+ * writev over slices of long-lived buffers for the emulator's output, one
+ * write of a byte range for the client's request batches). Everything works
+ * without it, slower or with kernel-autotuned buffers, and says so.
  */
 #include "addon.h"
 
@@ -16,5 +17,6 @@ static void add(napi_env env, napi_value exports, const char *name, napi_callbac
 NAPI_MODULE_INIT() {
   add(env, exports, "setReceiveBuffer", SetReceiveBuffer);
   add(env, exports, "writeFrames", WriteFrames);
+  add(env, exports, "writeBytes", WriteBytes);
   return exports;
 }

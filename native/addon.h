@@ -4,4 +4,5 @@
 #include <node_api.h>
 napi_value SetReceiveBuffer(napi_env env, napi_callback_info info);
 napi_value WriteFrames(napi_env env, napi_callback_info info);
+napi_value WriteBytes(napi_env env, napi_callback_info info);
 #endif

@@ -85,3 +85,32 @@ napi_value WriteFrames(napi_env env, napi_callback_info info) {
   napi_create_double(env, result < 0 ? (double)result : total, &out);
   return out;
 }
+
+/*
+ * writeBytes(fd, buf, offset, length) -> bytes written (>= 0), or -errno when
+ * nothing could be written: one write(2) of buf[offset, offset + length), for
+ * the client's request batches (a few hundred bytes each, one per socket read).
+ */
+napi_value WriteBytes(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  int32_t fd = -1;
+  double off = 0, len = 0;
+  void *data = NULL;
+  size_t size = 0;
+  napi_value out;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 4 ||
+      napi_get_value_int32(env, argv[0], &fd) != napi_ok || napi_get_buffer_info(env, argv[1], &data, &size) != napi_ok ||
+      napi_get_value_double(env, argv[2], &off) != napi_ok || napi_get_value_double(env, argv[3], &len) != napi_ok) {
+    napi_throw_type_error(env, NULL, "writeBytes(fd, buffer, offset, length)");
+    return NULL;
+  }
+  if (off < 0 || len < 0 || off + len > (double)size) {
+    napi_throw_range_error(env, NULL, "writeBytes: the range lies outside the buffer");
+    return NULL;
+  }
+  ssize_t w;
+  do w = write(fd, (char *)data + (size_t)off, (size_t)len); while (w < 0 && errno == EINTR);
+  napi_create_double(env, w < 0 ? -(double)errno : (double)w, &out);
+  return out;
+}

@@ -21,6 +21,8 @@ import {
 } from '../protocol/libpq.js';
 import { pagestreamCommand } from '../protocol/pagestream.js';
 import { setReceiveBuffer } from './sockopt.js';
+import { socketFd } from '../native/addon.js';
+import { directWritesEnabled, writeDirect } from './direct-write.js';
 import { ABORT, mayIssue, PHASE, PHASE_CONNECT, PHASE_MEASURE } from './control.js';
 import { PageStreamCore, MODE_V2, ON_MISMATCH_ABORT } from './stream-core.js';
 import type { CoreOwner, StreamSpec } from './stream-core.js';
@@ -82,6 +84,8 @@ export class PageStreamConnection implements FrameHandler, CoreOwner {
   /** This connection's variant: its index in the task's variant list (control.ts ACTIVE). */
   readonly variantIndex: number;
   private socket: net.Socket | null = null;
+  /** The socket's descriptor for direct request writes (direct-write.ts), or -1: through Node. */
+  private fd = -1;
   private state = ST_IDLE;
   private everReady = false;
   /** In the stream but not yet sending (the round is still connecting). */
@@ -132,6 +136,10 @@ export class PageStreamConnection implements FrameHandler, CoreOwner {
     this.writeOut = (buf, start, end) => {
       const s = this.socket;
       if (s === null) return;
+      if (this.fd >= 0) {
+        writeDirect(s, this.fd, buf, start, end);
+        return;
+      }
       if (start !== 0) {
         s.write(buf.subarray(start, end));
         return;
@@ -157,6 +165,7 @@ export class PageStreamConnection implements FrameHandler, CoreOwner {
     this.sreader.reset();
     this.state = ST_CONNECTING;
     this.lastProgress = performance.now();
+    this.fd = -1;
     const sock = net.connect({
       host: this.target.host,
       port: this.target.port,
@@ -173,6 +182,7 @@ export class PageStreamConnection implements FrameHandler, CoreOwner {
         if (got === null) st.rcvbufFailed++;
         else st.rcvbufMinBytes = st.rcvbufMinBytes === 0 ? got : Math.min(st.rcvbufMinBytes, got);
       }
+      if (directWritesEnabled()) this.fd = socketFd(sock);
       this.state = ST_STARTUP;
       this.send(encodeStartupMessage({ user: this.target.user, database: this.target.database, application_name: 'pagestream-bench' }));
     });

@@ -2,8 +2,8 @@
  * Loader of the project's one native helper (native/addon.c, built by
  * `npm install` through node-gyp into build/Release/native.node). Callers
  * ask for it and get null when it is not built or does not load: the client
- * then leaves receive buffers to the kernel, the emulator writes through
- * Node's streams. Both say so where it matters.
+ * then leaves receive buffers to the kernel and both sides write through
+ * Node's streams.
  */
 import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
@@ -16,6 +16,8 @@ export interface NativeAddon {
    * triples in `iov`: bytes written, or -errno when nothing was written.
    */
   writeFrames(fd: number, base0: Buffer, base1: Buffer, base2: Buffer, iov: Float64Array, n: number): number;
+  /** One write(2) of buf[offset, offset + length): bytes written, or -errno when nothing was written. */
+  writeBytes(fd: number, buf: Buffer, offset: number, length: number): number;
 }
 
 let addon: NativeAddon | null | undefined;
