@@ -7,7 +7,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { nativeAddon, socketFd } from '../../src/native/addon.js';
 import { BASE_CACHE, BASE_FIXED, BASE_HEADERS, DirectOutput } from '../../src/server/direct-output.js';
 import { M_DIRECT_BYTES, M_DIRECT_QUEUED } from '../../src/server/metrics.js';
@@ -15,44 +14,27 @@ import { PageserverEmulator } from '../../src/server/emulator.js';
 import { DEFAULT_TENANT_ID, DEFAULT_TIMELINE_ID } from '../../src/server/ids.js';
 import { openStream, getPageFrame, LSN_MAX } from './helpers/raw-client.js';
 import { verifyPageChecksum } from '../../src/protocol/page.js';
+import { collectBytes, socketPair } from '../helpers/socket-pair.js';
+import type { SocketPair } from '../helpers/socket-pair.js';
 
-interface Pair {
-  client: net.Socket;
-  server: net.Socket;
-  close(): void;
-}
+type Slice = [base: number, offset: number, length: number];
 
-async function pair(): Promise<Pair> {
-  let accepted!: (s: net.Socket) => void;
-  const got = new Promise<net.Socket>((r) => (accepted = r));
-  const srv = net.createServer((s) => accepted(s));
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const client = net.connect({ host: '127.0.0.1', port: (srv.address() as net.AddressInfo).port });
-  await new Promise<void>((r, j) => client.once('connect', r).once('error', j));
-  const server = await got;
-  return { client, server, close: () => { client.destroy(); server.destroy(); srv.close(); } };
-}
-
-function collect(s: net.Socket, want: number): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  let have = 0;
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`only ${have} of ${want} bytes arrived`)), 10_000);
-    s.on('data', (c: Buffer) => {
-      parts.push(c);
-      have += c.length;
-      if (have >= want) {
-        clearTimeout(timer);
-        resolve(Buffer.concat(parts));
-      }
-    });
-  });
-}
-
-/** Buffers with recognisable bytes: base b holds (b * 64 + i) & 0xff at i. */
-function bases(): [Buffer, Buffer, Buffer] {
+/**
+ * A DirectOutput on the server side of `p`, over three buffers of
+ * recognisable bytes (base b holds (b * 64 + i * 7) & 0xff at i), and the
+ * bytes a list of slices stands for.
+ */
+function directOn(p: SocketPair): { out: DirectOutput; counters: Float64Array; bytesOf(slices: Slice[]): Buffer; piece(s: Slice): Buffer } {
   const mk = (b: number, n: number): Buffer => Buffer.from(Array.from({ length: n }, (_, i) => (b * 64 + i * 7) & 0xff));
-  return [mk(0, 1 << 20), mk(1, 4096), mk(2, 16384)];
+  const bases = [mk(0, 1 << 20), mk(1, 4096), mk(2, 16384)] as const;
+  const counters = new Float64Array(64);
+  const piece = ([b, o, l]: Slice): Buffer => bases[b]!.subarray(o, o + l);
+  return {
+    out: new DirectOutput(nativeAddon()!, socketFd(p.server), p.server, counters, bases[0], bases[1], bases[2]),
+    counters,
+    piece,
+    bytesOf: (slices) => Buffer.concat(slices.map(piece)),
+  };
 }
 
 test('the native writev is built (npm install) and loads', () => {
@@ -60,14 +42,12 @@ test('the native writev is built (npm install) and loads', () => {
 });
 
 test('slices of three buffers arrive byte for byte, in order', async () => {
-  const p = await pair();
+  const p = await socketPair();
   try {
-    const [cache, headers, fixed] = bases();
-    const counters = new Float64Array(64);
-    const out = new DirectOutput(nativeAddon()!, socketFd(p.server), p.server, counters, cache, headers, fixed);
-    const slices: Array<[number, number, number]> = [[BASE_HEADERS, 1, 47], [BASE_FIXED, 8192, 100], [BASE_CACHE, 5000, 25], [BASE_FIXED, 0, 3], [BASE_CACHE, 0, 8192]];
-    const expect = Buffer.concat(slices.map(([b, o, l]) => [cache, headers, fixed][b]!.subarray(o, o + l)));
-    const arrived = collect(p.client, expect.length);
+    const { out, counters, bytesOf } = directOn(p);
+    const slices: Slice[] = [[BASE_HEADERS, 1, 47], [BASE_FIXED, 8192, 100], [BASE_CACHE, 5000, 25], [BASE_FIXED, 0, 3], [BASE_CACHE, 0, 8192]];
+    const expect = bytesOf(slices);
+    const arrived = collectBytes(p.client, expect.length);
     for (const [b, o, l] of slices) out.add(b, o, l);
     assert.equal(out.flush(), true, 'a few KiB fit the send buffer');
     assert.deepEqual(await arrived, expect);
@@ -79,15 +59,13 @@ test('slices of three buffers arrive byte for byte, in order', async () => {
 });
 
 test('a full send buffer: the rest goes through Node, and every byte still arrives in order', async () => {
-  const p = await pair();
+  const p = await socketPair();
   try {
-    const [cache, headers, fixed] = bases();
-    const counters = new Float64Array(64);
-    const out = new DirectOutput(nativeAddon()!, socketFd(p.server), p.server, counters, cache, headers, fixed);
+    const { out, counters, bytesOf, piece } = directOn(p);
     p.client.pause(); // nobody reads: the kernel's buffers fill
-    const slices: Array<[number, number, number]> = [];
+    const slices: Slice[] = [];
     for (let k = 0; k < 1000; k++) slices.push([BASE_HEADERS, k % 64, 47], [BASE_CACHE, (k * 8192) % (1 << 20), 8192]);
-    const expect = Buffer.concat(slices.map(([b, o, l]) => [cache, headers, fixed][b]!.subarray(o, o + l)));
+    const expect = bytesOf(slices);
     let allDirect = true;
     for (let i = 0; i < slices.length; i += 200) {
       for (const [b, o, l] of slices.slice(i, i + 200)) out.add(b, o, l);
@@ -95,14 +73,14 @@ test('a full send buffer: the rest goes through Node, and every byte still arriv
       if (!out.flush()) {
         allDirect = false;
         const rest = slices.slice(i + 200);
-        for (const [b, o, l] of rest) p.server.write([cache, headers, fixed][b]!.subarray(o, o + l));
+        for (const sl of rest) p.server.write(piece(sl));
         break;
       }
     }
     assert.equal(allDirect, false, '8 MiB do not fit loopback socket buffers');
     assert.ok(counters[M_DIRECT_QUEUED]! > 0, 'a rest was queued through Node');
     assert.ok(counters[M_DIRECT_BYTES]! > 0, 'what fitted was written directly');
-    const arrived = collect(p.client, expect.length);
+    const arrived = collectBytes(p.client, expect.length);
     p.client.resume();
     assert.ok((await arrived).equals(expect), 'the bytes arrive complete and in order');
   } finally {
