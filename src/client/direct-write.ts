@@ -27,7 +27,8 @@ export function directWritesEnabled(): boolean {
  * True when every byte is in the kernel (buf may then be reused at once).
  */
 export function writeDirect(sock: Socket, fd: number, buf: Buffer, start: number, end: number): boolean {
-  if (NATIVE !== null && fd >= 0 && sock.writableLength === 0) {
+  // A destroyed socket's descriptor is closed and its number may be reused: Node's write then reports it.
+  if (NATIVE !== null && fd >= 0 && !sock.destroyed && sock.writableLength === 0) {
     const w = NATIVE.writeBytes(fd, buf, start, end - start);
     if (w === end - start) return true;
     // A full send buffer, or an error that Node's write then meets and reports as the socket's error.

@@ -70,6 +70,9 @@ export class DirectOutput {
     const n = this.n;
     if (n === 0) return true;
     this.n = 0;
+    // A destroyed socket's descriptor is closed and its number may already
+    // belong to another socket or file: never write to it.
+    if (this.sock.destroyed) return false;
     const [b0, b1, b2] = this.bases;
     let w = this.addon.writeFrames(this.fd, b0, b1, b2, this.iov, n);
     // -EAGAIN: nothing taken now. Any other error (EPIPE, ECONNRESET): Node's

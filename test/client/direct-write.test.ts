@@ -5,6 +5,7 @@
  * every byte still arrives, in order.
  */
 import { test } from 'node:test';
+import net from 'node:net';
 import assert from 'node:assert/strict';
 import { directWritesEnabled, writeDirect } from '../../src/client/direct-write.js';
 import { socketFd } from '../../src/native/addon.js';
@@ -52,6 +53,34 @@ test('a peer that stops reading: the rest goes through Node, every byte arrives 
     p.server.resume();
     assert.ok((await arrived).equals(expect), 'complete and in order');
   } finally {
+    p.close();
+  }
+});
+
+test('a destroyed socket is never written directly (its descriptor number may already be reused)', async () => {
+  const p = await socketPair();
+  const fd = socketFd(p.client);
+  // A listener first, so that the next connect is what takes the freed number.
+  let accepted!: (s: net.Socket) => void;
+  const got = new Promise<net.Socket>((r) => (accepted = r));
+  const srv = net.createServer((s) => accepted(s));
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  p.client.on('error', () => {});
+  p.client.destroy();
+  const reuser = net.connect({ host: '127.0.0.1', port: (srv.address() as net.AddressInfo).port });
+  await new Promise<void>((r, j) => reuser.once('connect', r).once('error', j));
+  const peer = await got;
+  try {
+    assert.equal(socketFd(reuser), fd, 'the new socket took the freed descriptor number');
+    let received = 0;
+    peer.on('data', (c: Buffer) => (received += c.length));
+    writeDirect(p.client, fd, Buffer.alloc(100, 7), 0, 100);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(received, 0, 'the bytes did not go to the socket that took the number');
+  } finally {
+    reuser.destroy();
+    peer.destroy();
+    srv.close();
     p.close();
   }
 });

@@ -128,3 +128,17 @@ for (const version of [2, 3] as const) {
     assert.ok(direct.bytes.equals(node.bytes), 'byte-identical streams');
   });
 }
+
+test('a destroyed socket: what was gathered is dropped, its closed descriptor never written', async () => {
+  const p = await socketPair();
+  try {
+    const { out, counters } = directOn(p);
+    out.add(BASE_CACHE, 0, 8192);
+    p.server.destroy();
+    assert.equal(out.flush(), false);
+    assert.equal(counters[M_DIRECT_BYTES], 0);
+    assert.equal(counters[M_DIRECT_QUEUED], 0);
+  } finally {
+    p.close();
+  }
+});
