@@ -5,7 +5,7 @@
  * A B C where `run --protocol both` has V2, V3 and V3-noverify, interleaved
  * as `run` interleaves them:
  *   --interleave slices (run's default): three sets of V3 connections taking
- *     turns in 100 ms slices within each round;
+ *     turns in `run`'s slices (30 ms) within each round;
  *   --interleave phases (`run --slice 0`): A, then B, then C, each for the
  *     whole per-round time.
  * Every ratio B/A and C/A compares a variant with itself, so its true value
@@ -13,7 +13,7 @@
  * does to the spread that `run` reports for V3/V2. A V3/V2 spread below this
  * floor on the same machine is luck.
  *
- * Usage: npm run bench:noise [-- --repeats 3 --duration 5 --rounds 3 --interleave slices|phases --slice 0.1 --rcvbuf <bytes> --pin]
+ * Usage: npm run bench:noise [-- --repeats 3 --duration 5 --rounds 3 --interleave slices|phases --slice 0.03 --rcvbuf <bytes> --pin]
  * (--rcvbuf 0: the kernel's receive-buffer autotuning instead of run's fixed buffer)
  * Writes results/bench-noise.json.
  */

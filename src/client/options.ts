@@ -73,8 +73,13 @@ export interface RunOptions {
   signal?: AbortSignal;
 }
 
-/** Default time slice (s): ~30 k responses at 4 × 32 here, and ~0.3 ms of drain and refill at each switch. */
-export const DEFAULT_SLICE_S = 0.1;
+/**
+ * Default time slice (s): ~13 k responses at 4 × 32 here, and ~0.3 ms of
+ * drain and refill at each switch. Chosen by A/A runs alternated back to back
+ * (docs/performance.md, fifth session): median spread of the per-round ratio
+ * 1.4 % at 30 ms, 2.7 % at 20 ms, 3.0 % at 100 ms.
+ */
+export const DEFAULT_SLICE_S = 0.03;
 
 /**
  * Default --rcvbuf: 4 MiB, 16 times the 256 KiB a connection has in flight at

@@ -32,7 +32,7 @@ test('default target: three variants interleaved, result file per contract, tabl
   const r = await runCli(['run', ...SMALL, '--out', out]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /V2\s+V3\s+V3-noverify\s+V3 vs V2/);
-  assert.match(r.stdout, /s per variant in 100 ms slices/, 'the header says how the variants interleaved');
+  assert.match(r.stdout, /s per variant in 30 ms slices/, 'the header says how the variants interleaved');
   const res = load(out);
   assert.equal(res.config.interleave, 'slices');
   assert.equal(res.schema, 'pagestream-bench.result/v1');
