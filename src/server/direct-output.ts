@@ -1,7 +1,8 @@
 /**
  * The emulator's GetPage output without Node's Writable: one writev(2) per
  * pump over slices of long-lived buffers (the page cache, the connection's
- * header arena, the emulator's constant bytes), through the native helper (native/writev.c).
+ * header arena, the emulator's constant bytes), through the native helper
+ * (native/writev.c).
  *
  * Why: through Node every response frame is a stream chunk (an entry in the
  * Writable's buffer, a pass in StreamBase::Writev, a Buffer object per cached
@@ -23,7 +24,7 @@ import { M_DIRECT_BYTES, M_DIRECT_QUEUED } from './metrics.js';
 
 export const BASE_CACHE = 0;
 export const BASE_HEADERS = 1;
-/** EmulatorCore.fixed: the zero page, then the shared middle of generated pages. */
+/** EmulatorCore.fixed: the zero page, then the template of generated pages. */
 export const BASE_FIXED = 2;
 
 /** Slices gathered before a flush: IOV_MAX on Linux, 256 responses of 4 slices. */
@@ -73,8 +74,8 @@ export class DirectOutput {
     // A destroyed socket's descriptor is closed and its number may already
     // belong to another socket or file: never write to it.
     if (this.sock.destroyed) return false;
-    const [b0, b1, b2] = this.bases;
-    let w = this.addon.writeFrames(this.fd, b0, b1, b2, this.iov, n);
+    const b = this.bases;
+    let w = this.addon.writeFrames(this.fd, b[0], b[1], b[2], this.iov, n);
     // -EAGAIN: nothing taken now. Any other error (EPIPE, ECONNRESET): Node's
     // write of the rest meets it again and reports it as the socket's error.
     if (w < 0) w = 0;
