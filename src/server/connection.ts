@@ -86,8 +86,12 @@ const HDR_STRIDE = 80;
 const HEAD_AT = 48;
 const PIN_CAP = 8192;
 const TWO32 = 4294967296;
-/** Cache key of a synthetic page's newest version (no real LSN has hi = lo = 0xFFFFFFFF). */
-const NATURAL = 0xffffffff;
+/**
+ * Cache key of a synthetic page's newest version (no real LSN has hi = lo =
+ * 0xFFFFFFFF), as int32: keys cross calls (isHit, setTag) that TurboFan may
+ * not inline, and a u32 above 2^31 there is boxed, one allocation per call.
+ */
+const NATURAL = -1;
 const EMPTY = Buffer.alloc(0);
 
 const QUERY_ERROR_CODE = 'XX000'; // postgres_backend maps QueryError::Other to internal_error
@@ -550,8 +554,8 @@ export class Connection implements FrameHandler {
     else if (readLsn < this.timeline!.initialLsn) {
       lsn = ds.pageLsn(r, blk);
       if (readLsn < lsn) lsn = readLsn;
-      hi = Math.floor(lsn / TWO32);
-      lo = lsn >>> 0;
+      hi = Math.floor(lsn / TWO32) | 0;
+      lo = lsn | 0;
     }
     const slot = cache.slotOf(r, blk);
     if (cache.isHit(slot, r, blk, hi, lo)) {

@@ -97,11 +97,11 @@ export class EmulatorCore {
     for (let r = 0; r < ds.relCount; r++) {
       for (let b = 0, nb = ds.nblocks[r]!; b < nb; b++) {
         const slot = cache.slotOf(r, b);
-        // Keys as Connection.pageSlot: 0 for real pages, NATURAL (0xFFFFFFFF twice) for a synthetic page's newest version.
+        // Keys as Connection.pageSlot: 0 for real pages, NATURAL (0xFFFFFFFF twice, as int32 -1) for a synthetic page's newest version.
         const lsn = ds.pgdata ? 0 : ds.pageLsn(r, b);
         ds.writePage(r, b, lsn, cache.buildTarget(), cache.buildOffset(slot));
         cache.built(slot);
-        const key = ds.pgdata ? 0 : 0xffffffff;
+        const key = ds.pgdata ? 0 : -1;
         cache.setTag(slot, r, b, key, key);
         n++;
       }

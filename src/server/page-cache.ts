@@ -126,7 +126,11 @@ export class PageCache {
     return (blk + Math.imul(rel, 0x9e3779b1)) & this.mask;
   }
 
-  /** blk, lsnHi and lsnLo are u32; the tags hold them as int32 (`| 0` on both sides). */
+  /**
+   * lsnHi and lsnLo come as int32 (a version key's halves `| 0`): a u32 above
+   * 2^31 passed to a call that is not inlined is boxed, one allocation per
+   * response. blkno is compared as u32.
+   */
   isHit(slot: number, rel: number, blk: number, lsnHi: number, lsnLo: number): boolean {
     if (this.compact) {
       const w = this.words;
