@@ -32,7 +32,7 @@ import type { RunOptions } from './options.js';
 import { variantsOf } from './options.js';
 import { parseTargetUrl, resolveTarget } from './target.js';
 import { pinEmulatorAndClient } from './affinity.js';
-import { processCpuNs, rcvbufAutotuning } from './proc-cpu.js';
+import { ProcessCpuReader, rcvbufAutotuning } from './proc-cpu.js';
 import { receiveBufferSupported } from './sockopt.js';
 import { oracleLevel } from './oracle.js';
 import type { ResolvedTarget } from './target.js';
@@ -337,36 +337,41 @@ export async function runBenchmark(opts: RunOptions, hooks: RunHooks = {}): Prom
       const cycles = Math.max(1, Math.round(totalMs / (opts.sliceS * 1000 * n)));
       const sliceMs = totalMs / (cycles * n);
       const pid = acc ? target.emulator?.pid : undefined;
-      const start = performance.now();
-      let nextProgress = start + 1000;
-      let t = start;
-      let cpu = process.cpuUsage();
-      let srv = pid !== undefined ? processCpuNs(pid) : null;
-      for (let k = 0; k < cycles * n && !aborted(); k++) {
-        const v = k % n;
-        Atomics.store(ctl, ACTIVE, v);
-        Atomics.notify(ctl, ACTIVE);
-        // Each slice ends on the schedule (start + (k + 1) slices): timer lateness does not accumulate.
-        await sleepOrAbort(Math.max(0, start + (k + 1) * sliceMs - performance.now()), opts.signal);
-        const cpu1 = process.cpuUsage();
-        const t1 = performance.now();
-        const srv1 = pid !== undefined ? processCpuNs(pid) : null;
-        if (acc) {
-          acc.durationMs[v]! += t1 - t;
-          acc.user[v]! += cpu1.user - cpu.user;
-          acc.system[v]! += cpu1.system - cpu.system;
-          if (srv !== null && srv1 !== null) acc.serverUs[v]! += (srv1 - srv) / 1000;
-          acc.windows.push([t, t1, v]);
+      const server = pid !== undefined ? new ProcessCpuReader(pid) : null;
+      try {
+        const start = performance.now();
+        let nextProgress = start + 1000;
+        let t = start;
+        let cpu = process.cpuUsage();
+        let srv = server !== null ? server.read() : null;
+        for (let k = 0; k < cycles * n && !aborted(); k++) {
+          const v = k % n;
+          Atomics.store(ctl, ACTIVE, v);
+          Atomics.notify(ctl, ACTIVE);
+          // Each slice ends on the schedule (start + (k + 1) slices): timer lateness does not accumulate.
+          await sleepOrAbort(Math.max(0, start + (k + 1) * sliceMs - performance.now()), opts.signal);
+          const cpu1 = process.cpuUsage();
+          const t1 = performance.now();
+          const srv1 = server !== null ? server.read() : null;
+          if (acc) {
+            acc.durationMs[v]! += t1 - t;
+            acc.user[v]! += cpu1.user - cpu.user;
+            acc.system[v]! += cpu1.system - cpu.system;
+            if (srv !== null && srv1 !== null) acc.serverUs[v]! += (srv1 - srv) / 1000;
+            acc.windows.push([t, t1, v]);
+          }
+          t = t1;
+          cpu = cpu1;
+          srv = srv1;
+          if (t1 >= nextProgress) {
+            progress(vs.join('/'), round, phaseName);
+            nextProgress += 1000;
+          }
         }
-        t = t1;
-        cpu = cpu1;
-        srv = srv1;
-        if (t1 >= nextProgress) {
-          progress(vs.join('/'), round, phaseName);
-          nextProgress += 1000;
-        }
+        return !aborted();
+      } finally {
+        server?.close();
       }
-      return !aborted();
     };
 
     // Time slices for a closed loop over several variants; phases otherwise.
