@@ -137,9 +137,10 @@ export class PageStreamConnection implements FrameHandler, CoreOwner {
       const s = this.socket;
       if (s === null) return;
       if (this.fd >= 0) {
-        writeDirect(s, this.fd, buf, start, end);
-        return;
+        start = writeDirect(s, this.fd, buf, start, end);
+        if (start === end) return;
       }
+      // Through Node: the whole batch, or what a full send buffer did not take.
       if (start !== 0) {
         s.write(buf.subarray(start, end));
         return;

@@ -7,8 +7,9 @@
  *
  * Order: the direct write is taken only while Node holds nothing of the
  * socket's (writableLength === 0); what the kernel does not take (a full send
- * buffer) goes through Node, which then keeps the order and the backpressure.
- * PAGESTREAM_BENCH_NODE_WRITES=1 turns direct writes off (diagnostics).
+ * buffer) the caller writes through Node, which then keeps the order and the
+ * backpressure. PAGESTREAM_BENCH_NODE_WRITES=1 turns direct writes off
+ * (diagnostics).
  */
 import type { Socket } from 'node:net';
 import { nativeAddon } from '../native/addon.js';
@@ -22,18 +23,16 @@ export function directWritesEnabled(): boolean {
 }
 
 /**
- * Write buf[start, end) to `sock` whose descriptor is `fd`: directly when Node
- * holds nothing of it, the rest (or everything) through Node otherwise.
- * True when every byte is in the kernel (buf may then be reused at once).
+ * Write what the kernel takes now of buf[start, end) to `sock`, whose
+ * descriptor is `fd`, when Node holds nothing of the socket's. Returns where
+ * the rest starts (`end`: all of it is in the kernel); the caller writes the
+ * rest through Node. Nothing is written directly to a destroyed socket: its
+ * descriptor is closed and the number may already belong to another socket.
+ * An error (EPIPE, ECONNRESET) writes nothing, and Node's write of the rest
+ * then meets it and reports it as the socket's error.
  */
-export function writeDirect(sock: Socket, fd: number, buf: Buffer, start: number, end: number): boolean {
-  // A destroyed socket's descriptor is closed and its number may be reused: Node's write then reports it.
-  if (NATIVE !== null && fd >= 0 && !sock.destroyed && sock.writableLength === 0) {
-    const w = NATIVE.writeBytes(fd, buf, start, end - start);
-    if (w === end - start) return true;
-    // A full send buffer, or an error that Node's write then meets and reports as the socket's error.
-    if (w > 0) start += w;
-  }
-  sock.write(start === 0 && end === buf.length ? buf : buf.subarray(start, end));
-  return sock.writableLength === 0;
+export function writeDirect(sock: Socket, fd: number, buf: Buffer, start: number, end: number): number {
+  if (NATIVE === null || fd < 0 || sock.destroyed || sock.writableLength !== 0) return start;
+  const w = NATIVE.writeBytes(fd, buf, start, end - start);
+  return w > 0 ? start + w : start;
 }
