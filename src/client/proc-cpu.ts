@@ -8,33 +8,25 @@ import { closeSync, openSync, readdirSync, readFileSync, readSync } from 'node:f
 /**
  * CPU time of a local process so far, in nanoseconds, read synchronously: the
  * sum of /proc/<pid>/task/<tid>/schedstat (time on CPU) over its threads.
- * run.ts reads the embedded emulator's at every time-slice switch, where an
- * HTTP round trip to its management API would be slow, asynchronous and
- * itself emulator CPU. null once the process is gone.
+ * null once the process is gone. For many reads, ProcessCpuReader.
  */
 export function processCpuNs(pid: number): number | null {
+  const reader = new ProcessCpuReader(pid);
   try {
-    let ns = 0;
-    for (const tid of readdirSync(`/proc/${pid}/task`)) {
-      try {
-        ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ', 1)[0]);
-      } catch {
-        // A thread that ended between the listing and the read: its time is gone with it.
-      }
-    }
-    return Number.isFinite(ns) ? ns : null;
-  } catch {
-    return null;
+    return reader.read();
+  } finally {
+    reader.close();
   }
 }
 
 /**
- * processCpuNs for a process read many times a second (run.ts: at every
- * 30 ms time-slice switch). The thread list is read once, at construction,
- * and every thread's schedstat file stays open and is re-read from offset 0
- * (procfs renders it afresh): listing and opening on every read cost ~120 µs
- * of the load generator's own CPU for an 11-thread emulator, some 4 ms a
- * second at 33 reads a second.
+ * A process's CPU time read many times a second (run.ts reads the embedded
+ * emulator's at every 30 ms time-slice switch, where an HTTP round trip to its
+ * management API would be slow, asynchronous and itself emulator CPU). The
+ * thread list is read once, at construction, and every thread's schedstat
+ * file stays open and is re-read from offset 0 (procfs renders it afresh):
+ * listing and opening on every read cost ~120 µs of the load generator's own
+ * CPU for an 11-thread emulator, some 4 ms a second at 33 reads a second.
  */
 export class ProcessCpuReader {
   private fds: number[] = [];
