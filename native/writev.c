@@ -24,8 +24,6 @@
 #define IOV_MAX 1024
 #endif
 
-static struct iovec iovs[IOV_MAX];
-
 napi_value WriteFrames(napi_env env, napi_callback_info info) {
   size_t argc = 6;
   napi_value argv[6];
@@ -53,6 +51,8 @@ napi_value WriteFrames(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "writeFrames: iov must be a Float64Array of n (base, offset, length) triples");
     return NULL;
   }
+  /* On the stack (16 KiB): the helper is loaded in every worker thread too. */
+  struct iovec iovs[IOV_MAX];
   const double *t = (const double *)data;
   double total = 0;
   uint32_t done = 0;

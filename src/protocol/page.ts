@@ -134,8 +134,6 @@ export function verifyPageChecksum(buf: Buffer | Uint8Array, off: number, blkno:
   return stored === pageChecksum(buf, off, blkno);
 }
 
-const typedArrayFill = Uint8Array.prototype.fill;
-
 function putU16LE(b: Buffer, off: number, v: number): void {
   b[off] = v & 0xff;
   b[off + 1] = (v >>> 8) & 0xff;

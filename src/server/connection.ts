@@ -33,9 +33,9 @@ import { encodeResponse } from '../protocol/pagestream.js';
 import type { PagestreamResponse, PagestreamVersion, RequestHeader } from '../protocol/pagestream.js';
 import { ProtocolError } from '../protocol/errors.js';
 import { fromHiLo } from '../protocol/u64.js';
-import { BLCKSZ, IDENTITY_STAMP_BYTES, IDENTITY_STAMP_OFFSET } from '../protocol/page.js';
+import { BLCKSZ, IDENTITY_STAMP_BYTES } from '../protocol/page.js';
 import {
-  EmulatorCore, F_CLOSE, F_CORRUPT, F_DROP, F_ERROR, F_NONE, F_STALE, F_SWAP, F_WRONG_BLOCK, F_WRONG_LSN, F_WRONG_REL, lsnNum,
+  EmulatorCore, FIXED_TEMPLATE, F_CLOSE, F_CORRUPT, F_DROP, F_ERROR, F_NONE, F_STALE, F_SWAP, F_WRONG_BLOCK, F_WRONG_LSN, F_WRONG_REL, lsnNum,
 } from './core.js';
 import type { Timeline } from './dataset.js';
 import { checkTenantPermission } from './jwt.js';
@@ -758,10 +758,10 @@ export class Connection implements FrameHandler {
         out.add(BASE_HEADERS, at + this.hdrAt, hdrLen);
         if (slot < 0) out.add(BASE_FIXED, 0, BLCKSZ);
         else if (withHead) {
-          // The rest of the page: template, this page's stamp, template.
-          out.add(BASE_FIXED, BLCKSZ + TEMPLATE_MID, IDENTITY_STAMP_OFFSET - TEMPLATE_MID);
+          // The rest of the page: template, this page's stamp, template (the pieces core.templateMid/End view).
+          out.add(BASE_FIXED, FIXED_TEMPLATE + TEMPLATE_MID, core.templateMid.length);
           out.add(BASE_CACHE, cache.stampOffset(slot), IDENTITY_STAMP_BYTES);
-          out.add(BASE_FIXED, BLCKSZ + TEMPLATE_END, BLCKSZ - TEMPLATE_END);
+          out.add(BASE_FIXED, FIXED_TEMPLATE + TEMPLATE_END, core.templateEnd.length);
         } else out.add(BASE_CACHE, cache.pageOffset(slot), BLCKSZ);
       } else {
         let v = this.hdrViews[h];

@@ -15,6 +15,8 @@ import { PageCache, TEMPLATE_END, TEMPLATE_MID } from './page-cache.js';
 import { Prng } from './prng.js';
 
 const TWO32 = 4294967296;
+/** Where `fixed` holds the page template (after the zero page): direct output's slices and the views below share it. */
+export const FIXED_TEMPLATE = BLCKSZ;
 /** Index of each per-response fault kind in FAULT_KINDS ('stale' is per connection). */
 export const FAULT_INDEX: Record<FaultKind, number> = Object.fromEntries(FAULT_KINDS.map((k, i) => [k, i])) as Record<FaultKind, number>;
 export const F_NONE = -1;
@@ -65,12 +67,12 @@ export class EmulatorCore {
     this.opts = opts;
     this.log = new Logger(opts.log ?? stderrSink);
     this.ds = opts.pgdata ? Dataset.fromPgdata(opts.pgdata, opts, startMs) : Dataset.synthetic(opts, startMs);
-    // Generated pages share all but 256 bytes; pages of a data directory share nothing.
+    // Generated pages share all but 49 bytes; pages of a data directory share nothing.
     this.cache = new PageCache(opts.cacheBytes, this.ds.nblocks, !this.ds.pgdata);
     this.fixed = Buffer.concat([Buffer.alloc(BLCKSZ), this.cache.template]);
     this.zeroPage = this.fixed.subarray(0, BLCKSZ);
-    this.templateMid = this.fixed.subarray(BLCKSZ + TEMPLATE_MID, BLCKSZ + IDENTITY_STAMP_OFFSET);
-    this.templateEnd = this.fixed.subarray(BLCKSZ + TEMPLATE_END);
+    this.templateMid = this.fixed.subarray(FIXED_TEMPLATE + TEMPLATE_MID, FIXED_TEMPLATE + IDENTITY_STAMP_OFFSET);
+    this.templateEnd = this.fixed.subarray(FIXED_TEMPLATE + TEMPLATE_END);
     this.jwt = opts.auth === 'jwt' || opts.httpAuth === 'jwt' ? new JwtVerifier(opts.jwtPublicKeyPem ?? '') : undefined;
     const lat = opts.latency;
     this.latencyZero = lat.kind === 'fixed' && lat.us === 0;
