@@ -112,13 +112,14 @@ export async function startEmulatorProcess(opts: StartEmulatorOptions = {}): Pro
 /**
  * The emulator's environment: the caller's, plus glibc's transparent huge
  * pages for large allocations (glibc >= 2.35 reads GLIBC_TUNABLES at start;
- * older glibc and other libcs ignore it). The page cache is one ~800 MiB
- * buffer read at random, 8 KiB per response, and every send copies from it:
- * with 2 MiB pages the kernel's copy misses the TLB far less. Measured, four
- * alternated pairs of `run --protocol v3 --duration 4 --rounds 1 --pin`:
- * emulator CPU per response 3.62 against 3.81 µs (lower in 4 of 4 pairs),
- * throughput 271k against 257k responses/s (docs/performance.md). A tunable
- * the caller set for glibc.malloc.hugetlb is kept.
+ * older glibc and other libcs ignore it). A page cache of whole pages (a
+ * --pgdata dataset; before the fifth session every dataset, ~800 MiB by
+ * default) is read at random, 8 KiB per response, and every send copies from
+ * it: with 2 MiB pages the kernel's copy misses the TLB far less. Measured
+ * then, four alternated pairs of `run --protocol v3 --duration 4 --rounds 1
+ * --pin`: emulator CPU per response 3.62 against 3.81 µs (lower in 4 of 4
+ * pairs), throughput 271k against 257k responses/s (docs/performance.md). A
+ * tunable the caller set for glibc.malloc.hugetlb is kept.
  */
 export function emulatorEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const t = env.GLIBC_TUNABLES ?? '';

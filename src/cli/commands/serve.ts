@@ -45,7 +45,7 @@ const command: Command = {
     { name: 'faults', type: 'string', arg: '<kind=rate,...>', doc: 'inject faults: drop, swap, stale, wrong-block, wrong-rel, wrong-lsn, corrupt, error, close', default: 'none' },
     { name: 'fault-seed', type: 'int', arg: '<n>', doc: 'seed of the fault and latency PRNG', default: d.faultSeed, min: 0, max: 0xffffffff },
     { name: 'cache-size', type: 'size', arg: '<bytes>', doc: 'memory budget of the page cache (the default dataset fits; only pages built use memory)', default: '1GiB' },
-    { name: 'prefill', type: 'bool', doc: 'build every page before listening, so a benchmark never pays page generation (~9 us a page)', default: false },
+    { name: 'prefill', type: 'bool', doc: 'build every page before listening, so a benchmark never pays page generation (about 3 us a page)', default: false },
     { name: 'send-high-water', type: 'size', arg: '<bytes>', doc: 'stop serving a connection while this much output is queued on its socket', default: '1MiB' },
     { name: 'writes', type: 'string', doc: 'GetPage output: direct = one writev per batch through the native helper (falls back to node when it is not built); node = every frame through Node\'s stream', default: d.writes, choices: ['direct', 'node'] },
     { name: 'exit-on-stdin-close', type: 'bool', doc: 'exit when stdin closes (used when started by another process)', default: false },
