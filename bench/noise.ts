@@ -1,11 +1,11 @@
 /**
  * bench:noise — the noise floor of the V3-vs-V2 ratio on this machine: an A/A
- * run. The default run's shape (4 connections × 32, 3 rounds, 5 s per variant,
+ * run. The default run's shape (4 connections × 32, 3 rounds, 6 s per variant,
  * 0.5 s warm-up) is measured with ONE variant (V3) three times over, labelled
  * A B C where `run --protocol both` has V2, V3 and V3-noverify, interleaved
  * as `run` interleaves them:
  *   --interleave slices (run's default): three sets of V3 connections taking
- *     turns in `run`'s slices (30 ms) within each round;
+ *     turns in `run`'s slices (10 ms) within each round;
  *   --interleave phases (`run --slice 0`): A, then B, then C, each for the
  *     whole per-round time.
  * Every ratio B/A and C/A compares a variant with itself, so its true value
@@ -13,7 +13,7 @@
  * does to the spread that `run` reports for V3/V2. A V3/V2 spread below this
  * floor on the same machine is luck.
  *
- * Usage: npm run bench:noise [-- --repeats 3 --duration 5 --rounds 3 --interleave slices|phases --slice 0.03 --rcvbuf <bytes> --pin]
+ * Usage: npm run bench:noise [-- --repeats 3 --duration 6 --rounds 3 --interleave slices|phases --slice 0.01 --rcvbuf <bytes> --pin]
  * (--rcvbuf 0: the kernel's receive-buffer autotuning instead of run's fixed buffer)
  * Writes results/bench-noise.json.
  */
@@ -23,6 +23,7 @@ import { defaultRunOptions, runBenchmark } from '../src/client/run.js';
 import type { RoundFigures, VariantName } from '../src/report/result.js';
 import { spreadOf } from '../src/report/compare.js';
 
+const cpus = os.availableParallelism?.() ?? os.cpus().length;
 const args = process.argv.slice(2);
 const arg = (name: string, dflt: number): number => {
   const i = args.indexOf(`--${name}`);
@@ -42,7 +43,7 @@ if (interleave !== 'slices' && interleave !== 'phases') {
 }
 const repeats = Math.round(arg('repeats', 3));
 const rounds = Math.round(arg('rounds', 3));
-const durationS = arg('duration', 5);
+const durationS = arg('duration', defaultRunOptions(cpus).durationS);
 const rcvbufAt = args.indexOf('--rcvbuf');
 /** Socket receive buffer per connection in bytes, 0 = the kernel's autotuning (default: run's). */
 const rcvbufBytes = rcvbufAt >= 0 ? Number(args[rcvbufAt + 1]) : undefined;
@@ -54,7 +55,6 @@ const sliceAt = args.indexOf('--slice');
 /** Slice length in seconds (default: run's). */
 const sliceS = sliceAt >= 0 ? arg('slice', 0.1) : undefined;
 const LABELS = ['A', 'B', 'C'] as const;
-const cpus = os.availableParallelism?.() ?? os.cpus().length;
 
 interface Spread { median: number; min: number; max: number; spreadPct: number }
 /** run's statistic (report/compare.ts spreadOf) plus the spread in percent, as bench:e2e reports it. */

@@ -66,7 +66,7 @@ try {
 const per = samples.map(([c, r]) => c / r / 1000).sort((a, b) => a - b);
 const q = (p: number): string => per[Math.min(per.length - 1, Math.floor(p * per.length))]!.toFixed(2);
 console.log(`${samples.length} samples of ${sliceMs} ms, emulator --relations ${relations}: client CPU per response p5 ${q(0.05)} p50 ${q(0.5)} p95 ${q(0.95)} µs`);
-const perLabel = Math.max(1, Math.round(1667 / sliceMs)); // samples per label per round: 5 s per variant over 3 rounds
+const perLabel = Math.max(1, Math.round(2000 / sliceMs)); // samples per label per round: 6 s per variant over 3 rounds
 for (const fine of [false, true]) {
   const ratios: number[] = [];
   for (let k = 0; (k + 1) * 3 * perLabel <= samples.length; k++) {

@@ -74,12 +74,16 @@ export interface RunOptions {
 }
 
 /**
- * Default time slice (s): ~13 k responses at 4 × 32 here, and ~0.3 ms of
- * drain and refill at each switch. Chosen by A/A runs alternated back to back
- * (docs/performance.md, fifth session): median spread of the per-round ratio
- * 1.4 % at 30 ms, 2.7 % at 20 ms, 3.0 % at 100 ms.
+ * Default time slice (s): ~4 k responses at 4 × 32 here, and ~0.3 ms of
+ * drain and refill at each switch. The machine's own slowdowns last tens of
+ * milliseconds; the shorter the slice, the more of one falls on every variant
+ * alike, down to where the switches' cost shows. Chosen by A/A runs alternated
+ * back to back (docs/performance.md, fifth and sixth sessions): median spread
+ * of the per-round ratio 0.8 % at 10 ms against 2.2 % at 5 ms and 1.7 % at
+ * 15 ms; 1.6 % at 10 ms against 2.0 % at 30 ms; 1.4 % at 30 ms against 3.0 %
+ * at 100 ms.
  */
-export const DEFAULT_SLICE_S = 0.03;
+export const DEFAULT_SLICE_S = 0.01;
 
 /**
  * Default --rcvbuf: 4 MiB, 16 times the 256 KiB a connection has in flight at
@@ -100,7 +104,7 @@ export function defaultRunOptions(cpus: number): RunOptions {
     connections: 4,
     pipeline: 32,
     workers: defaultWorkers(cpus),
-    durationS: 5,
+    durationS: 6,
     warmupS: 0.5,
     rounds: 3,
     sliceS: DEFAULT_SLICE_S,
