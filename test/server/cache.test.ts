@@ -1,7 +1,8 @@
 /**
  * The page cache never changes what is served: prefilled, exact-mapped and
  * small direct-mapped (evicting) caches all serve the same bytes, each page
- * carrying its own identity and checksum.
+ * carrying its own identity and checksum, through direct output and through
+ * Node's stream alike.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -44,11 +45,15 @@ test('prefilled, exact and evicting caches serve identical, correct pages', asyn
   const exact = await pages({});
   const pre = await pages({ prefill: true });
   const tiny = await pages({ cacheBytes: 64 * COMPACT_SLOT_BYTES }); // 64 slots for 600+ pages: constant eviction
+  const viaNode = await pages({ writes: 'node' });
+  const tinyViaNode = await pages({ writes: 'node', cacheBytes: 64 * COMPACT_SLOT_BYTES });
   assert.equal(pre.misses, 0, 'a prefilled cache never builds');
   assert.ok(exact.hits >= 2 * BLOCKS, 'the second pass hits');
   assert.ok(tiny.misses > 2 * BLOCKS, 'the tiny cache evicts');
   for (let i = 0; i < exact.pages.length; i++) {
     assert.ok(pre.pages[i]!.equals(exact.pages[i]!), `page ${i}: prefilled differs`);
     assert.ok(tiny.pages[i]!.equals(exact.pages[i]!), `page ${i}: evicting cache differs`);
+    assert.ok(viaNode.pages[i]!.equals(exact.pages[i]!), `page ${i}: through Node differs`);
+    assert.ok(tinyViaNode.pages[i]!.equals(exact.pages[i]!), `page ${i}: evicting cache through Node differs`);
   }
 });
