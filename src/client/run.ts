@@ -252,7 +252,7 @@ export async function runBenchmark(opts: RunOptions, hooks: RunHooks = {}): Prom
      * to the variant that held it. Reading the clocks and switching are back
      * to back, so each slice's CPU is the CPU spent while that variant sent.
      * The responses still in flight at a switch (at most connections ×
-     * pipeline, ~0.3 ms, about 1 % of a 30 ms slice) are counted for their own
+     * pipeline, ~0.3 ms, about 3 % of a 10 ms slice) are counted for their own
      * variant and cost the next slice, which happens to every variant alike
      * in the cyclic order.
      */
