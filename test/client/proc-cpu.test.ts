@@ -11,9 +11,11 @@ import { existsSync } from 'node:fs';
 import { ProcessCpuReader, processCpuNs } from '../../src/client/proc-cpu.js';
 
 test('ProcessCpuReader: agrees with processCpuNs, sees a child burn CPU, null after it exits', { skip: !existsSync('/proc/self/task') && 'needs Linux /proc' }, async () => {
-  // A child that waits for a line on stdin, then spins for 300 ms of CPU and waits again.
+  // A child that waits for a line on stdin, then spins for 300 ms of CPU (user + system:
+  // the loop's own getrusage calls are mostly system time) and waits again.
   const child = spawn(process.execPath, ['-e', `
-    process.stdin.on('data', () => { const end = process.cpuUsage().user + 300000; while (process.cpuUsage().user < end) {} process.stdout.write('done\\n'); });
+    const cpu = () => { const u = process.cpuUsage(); return u.user + u.system; };
+    process.stdin.on('data', () => { const end = cpu() + 300000; while (cpu() < end) {} process.stdout.write('done\\n'); });
     process.stdout.write('ready\\n');`], { stdio: ['pipe', 'pipe', 'inherit'] });
   const line = (): Promise<void> => new Promise((r) => child.stdout.once('data', () => r()));
   try {
@@ -26,7 +28,7 @@ test('ProcessCpuReader: agrees with processCpuNs, sees a child burn CPU, null af
     child.stdin.write('go\n');
     await line();
     const b = reader.read()!;
-    // 300 ms of user CPU spun, plus whatever the child's other threads did.
+    // 300 ms of CPU spun, plus whatever the child's other threads did.
     assert.ok(b - a >= 290e6 && b - a < 2e9, `the child burned ${(b - a) / 1e6} ms of CPU between the reads`);
     assert.ok(reader.read()! >= b, 'CPU time does not go backwards');
     child.stdin.end();
