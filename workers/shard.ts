@@ -55,9 +55,15 @@ export default async function runShard(task: ShardTask): Promise<ShardResult[]> 
   let ready = 0;
   const conns: PageStreamConnection[] = [];
   const byVariant: PageStreamConnection[][] = task.variants.map(() => []);
-  // Variant-major order, so the first variant's connections start first. Connection k of
-  // every variant has the same id, hence the same block sequence: each variant reads the same pages.
-  task.variants.forEach((variant, v) => {
+  // Variant-major order, so one variant's connections start first, and which one
+  // rotates with the round: in runs where the connections created first were served
+  // worse for the whole run (every round: the same place in the server's accept and
+  // allocation order), that falls on every variant in turn and shows as spread, not
+  // as one variant's bias (docs/performance.md, sixth session). Connection k of every
+  // variant has the same id, hence the same block sequence: each variant reads the same pages.
+  task.variants.forEach((_, j) => {
+    const v = (j + task.round - 1) % nv;
+    const variant = task.variants[v]!;
     for (let k = 0; k < task.connections; k++) {
       const id = task.connIdBase + k;
       const spec: StreamSpec = {

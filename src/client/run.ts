@@ -345,7 +345,11 @@ export async function runBenchmark(opts: RunOptions, hooks: RunHooks = {}): Prom
         let cpu = process.cpuUsage();
         let srv = server !== null ? server.read() : null;
         for (let k = 0; k < cycles * n && !aborted(); k++) {
-          const v = k % n;
+          // Each cycle starts one variant later (A B C, B C A, C A B, …): every
+          // variant holds every position of the cycle equally often. With a
+          // fixed A B C the first variant cost ~1.4 % more than the second
+          // (docs/performance.md, sixth session).
+          const v = (k + Math.floor(k / n)) % n;
           Atomics.store(ctl, ACTIVE, v);
           Atomics.notify(ctl, ACTIVE);
           // Each slice ends on the schedule (start + (k + 1) slices): timer lateness does not accumulate.
