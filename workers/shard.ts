@@ -14,7 +14,7 @@ import { performance, PerformanceObserver } from 'node:perf_hooks';
 import type { EventLoopUtilization } from 'node:perf_hooks';
 import { PageStreamConnection } from '../src/client/connection.js';
 import {
-  ABORT, ACTIVE, L_CONNECTED, L_ERRORS, L_KIB_RECEIVED, L_MISMATCHES, L_P99_US, L_RESPONSES, liveIndex, PHASE, PHASE_CONNECT,
+  ABORT, ACTIVE, creationVariant, L_CONNECTED, L_ERRORS, L_KIB_RECEIVED, L_MISMATCHES, L_P99_US, L_RESPONSES, liveIndex, PHASE, PHASE_CONNECT,
   PHASE_MEASURE, PHASE_STOP, READY,
 } from '../src/client/control.js';
 import { BlockChooser, makeKeySpace } from '../src/client/keys.js';
@@ -55,14 +55,11 @@ export default async function runShard(task: ShardTask): Promise<ShardResult[]> 
   let ready = 0;
   const conns: PageStreamConnection[] = [];
   const byVariant: PageStreamConnection[][] = task.variants.map(() => []);
-  // Variant-major order, so one variant's connections start first, and which one
-  // rotates with the round: in runs where the connections created first were served
-  // worse for the whole run (every round: the same place in the server's accept and
-  // allocation order), that falls on every variant in turn and shows as spread, not
-  // as one variant's bias (docs/performance.md, sixth session). Connection k of every
-  // variant has the same id, hence the same block sequence: each variant reads the same pages.
+  // Variant-major order, so one variant's connections start first; which one rotates
+  // with the round (control.ts creationVariant). Connection k of every variant has the
+  // same id, hence the same block sequence: each variant reads the same pages.
   task.variants.forEach((_, j) => {
-    const v = (j + task.round - 1) % nv;
+    const v = creationVariant(j, task.round, nv);
     const variant = task.variants[v]!;
     for (let k = 0; k < task.connections; k++) {
       const id = task.connIdBase + k;

@@ -51,3 +51,28 @@ export function mayIssue(control: Int32Array, v: number): boolean {
 export function liveIndex(worker: number, slot: number): number {
   return HEADER + SLOTS * worker + slot;
 }
+
+/**
+ * The variant index holding slice k (from 0) of a round over n variants.
+ * With three or more, each cycle starts one variant later (A B C, B C A,
+ * C A B, …): every variant holds every place in the cycle equally often and
+ * follows more than one other (with three, both others). With a fixed A B C, A was always preceded by C and B
+ * by A, and the first variant cost ~1.4 % more than the second
+ * (docs/performance.md, sixth session). Two variants simply alternate: each
+ * is always preceded by the other, and rotating would give one of them two
+ * slices in a row at every other cycle.
+ */
+export function sliceVariant(k: number, n: number): number {
+  return n < 3 ? k % n : (k + Math.floor(k / n)) % n;
+}
+
+/**
+ * The variant index whose connections a worker creates j-th (from 0) in
+ * round `round` (from 1) of n variants: the first one rotates with the round,
+ * so that whatever the connections created first suffer in a run (the same
+ * place in the server's accept and allocation order every round) falls on
+ * every variant in turn and shows as spread, not as one variant's bias.
+ */
+export function creationVariant(j: number, round: number, n: number): number {
+  return (j + round - 1) % n;
+}

@@ -22,7 +22,7 @@ import { UsageError } from '../protocol/errors.js';
 import { hi32, lo32 } from '../protocol/u64.js';
 import { formatRelTag } from '../protocol/text.js';
 import {
-  ABORT, ACTIVE, ALL_ACTIVE, createControl, FAILED, L_CONNECTED, L_ERRORS, L_KIB_RECEIVED, L_MISMATCHES, L_P99_US, L_RESPONSES, liveIndex, PHASE, PHASE_CONNECT,
+  ABORT, ACTIVE, ALL_ACTIVE, createControl, FAILED, sliceVariant, L_CONNECTED, L_ERRORS, L_KIB_RECEIVED, L_MISMATCHES, L_P99_US, L_RESPONSES, liveIndex, PHASE, PHASE_CONNECT,
   PHASE_MEASURE, PHASE_STOP, PHASE_WARMUP, READY,
 } from './control.js';
 import { parsePattern, shardRange } from './keys.js';
@@ -345,11 +345,8 @@ export async function runBenchmark(opts: RunOptions, hooks: RunHooks = {}): Prom
         let cpu = process.cpuUsage();
         let srv = server !== null ? server.read() : null;
         for (let k = 0; k < cycles * n && !aborted(); k++) {
-          // Each cycle starts one variant later (A B C, B C A, C A B, …): every
-          // variant holds every position of the cycle equally often. With a
-          // fixed A B C the first variant cost ~1.4 % more than the second
-          // (docs/performance.md, sixth session).
-          const v = (k + Math.floor(k / n)) % n;
+          // Each cycle starts one variant later (control.ts sliceVariant).
+          const v = sliceVariant(k, n);
           Atomics.store(ctl, ACTIVE, v);
           Atomics.notify(ctl, ACTIVE);
           // Each slice ends on the schedule (start + (k + 1) slices): timer lateness does not accumulate.
