@@ -3,7 +3,8 @@
  * client CPU per response every --slice-ms (default 100 ms), then relabels the
  * samples offline as two interleaving schemes would measure them, with ONE
  * variant throughout (an A/A comparison, true ratio 1):
- *   phases — A for 1.7 s, then B, then C (what `run` does), and
+ *   phases — A for a round's share of `run`'s default duration (2 s), then
+ *     B, then C (what `run --slice 0` does), and
  *   slices — A B C A B C … alternating every sample within the round.
  * Prints the standard deviation of the per-round B/A ratio for each.
  *
@@ -14,6 +15,7 @@
  */
 import { spawn } from 'node:child_process';
 import { processCpuNs } from '../src/client/proc-cpu.js';
+import { defaultRunOptions } from '../src/client/run.js';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 
@@ -30,6 +32,7 @@ if (!(seconds > 0) || !(sliceMs >= 10)) {
   process.exit(2);
 }
 const BIN = fileURLToPath(new URL('../../bin/pagestream-bench.js', import.meta.url));
+const runDefaults = defaultRunOptions(os.availableParallelism?.() ?? os.cpus().length);
 const last = String((os.availableParallelism?.() ?? os.cpus().length) - 1);
 
 const emu = spawn('taskset', ['-c', last, process.execPath, BIN, 'serve', '--port', '0', '--mgmt-port', '0', '--relations', relations, '--prefill', '--quiet'], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -66,7 +69,8 @@ try {
 const per = samples.map(([c, r]) => c / r / 1000).sort((a, b) => a - b);
 const q = (p: number): string => per[Math.min(per.length - 1, Math.floor(p * per.length))]!.toFixed(2);
 console.log(`${samples.length} samples of ${sliceMs} ms, emulator --relations ${relations}: client CPU per response p5 ${q(0.05)} p50 ${q(0.5)} p95 ${q(0.95)} µs`);
-const perLabel = Math.max(1, Math.round(2000 / sliceMs)); // samples per label per round: 6 s per variant over 3 rounds
+// Samples per label per round: run's default duration per variant, over its rounds.
+const perLabel = Math.max(1, Math.round((1000 * runDefaults.durationS) / runDefaults.rounds / sliceMs));
 for (const fine of [false, true]) {
   const ratios: number[] = [];
   for (let k = 0; (k + 1) * 3 * perLabel <= samples.length; k++) {

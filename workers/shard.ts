@@ -58,7 +58,7 @@ export default async function runShard(task: ShardTask): Promise<ShardResult[]> 
   // Variant-major order, so one variant's connections start first; which one rotates
   // with the round (control.ts creationVariant). Connection k of every variant has the
   // same id, hence the same block sequence: each variant reads the same pages.
-  task.variants.forEach((_, j) => {
+  for (let j = 0; j < nv; j++) {
     const v = creationVariant(j, task.round, nv);
     const variant = task.variants[v]!;
     for (let k = 0; k < task.connections; k++) {
@@ -77,7 +77,7 @@ export default async function runShard(task: ShardTask): Promise<ShardResult[]> 
       conns.push(c);
       byVariant[v]!.push(c);
     }
-  });
+  }
 
   // GC events of this thread during the measurement window.
   let measureStart = -1;

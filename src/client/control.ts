@@ -56,11 +56,11 @@ export function liveIndex(worker: number, slot: number): number {
  * The variant index holding slice k (from 0) of a round over n variants.
  * With three or more, each cycle starts one variant later (A B C, B C A,
  * C A B, …): every variant holds every place in the cycle equally often and
- * follows more than one other (with three, both others). With a fixed A B C, A was always preceded by C and B
- * by A, and the first variant cost ~1.4 % more than the second
- * (docs/performance.md, sixth session). Two variants simply alternate: each
- * is always preceded by the other, and rotating would give one of them two
- * slices in a row at every other cycle.
+ * follows more than one other (with three, both others). With a fixed A B C,
+ * A was always preceded by C and B by A, and the first variant cost ~1.4 %
+ * more than the second (docs/performance.md, sixth session). Two variants
+ * simply alternate: each is always preceded by the other, and rotating would
+ * give one of them two slices in a row at every other cycle.
  */
 export function sliceVariant(k: number, n: number): number {
   return n < 3 ? k % n : (k + Math.floor(k / n)) % n;

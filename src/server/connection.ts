@@ -42,7 +42,7 @@ import { checkTenantPermission } from './jwt.js';
 import {
   BAD_ZERO_LSN_MESSAGE, READ_ERROR_MESSAGE, badNmsMessage, gcMessage, lsnTimeoutMessage, messageName, notFoundMessage, parsePagestreamCommand,
 } from './messages.js';
-import { PAGE_HEAD_BYTES, SLOT_STRIDE, TEMPLATE_END, TEMPLATE_MID, V2_HDR_IN_SLOT, V3_HDR_IN_SLOT } from './page-cache.js';
+import { NATURAL, PAGE_HEAD_BYTES, SLOT_STRIDE, TEMPLATE_END, TEMPLATE_MID, V2_HDR_IN_SLOT, V3_HDR_IN_SLOT } from './page-cache.js';
 import { PAUSE_AT, RING, RING_MASK, RequestRing } from './request-ring.js';
 import type { Claims } from './jwt.js';
 import { BASE_CACHE, BASE_FIXED, BASE_HEADERS, DirectOutput } from './direct-output.js';
@@ -86,12 +86,6 @@ const HDR_STRIDE = 80;
 const HEAD_AT = 48;
 const PIN_CAP = 8192;
 const TWO32 = 4294967296;
-/**
- * Cache key of a synthetic page's newest version (no real LSN has hi = lo =
- * 0xFFFFFFFF), as int32: keys cross calls (isHit, setTag) that TurboFan may
- * not inline, and a u32 above 2^31 there is boxed, one allocation per call.
- */
-const NATURAL = -1;
 const EMPTY = Buffer.alloc(0);
 
 const QUERY_ERROR_CODE = 'XX000'; // postgres_backend maps QueryError::Other to internal_error

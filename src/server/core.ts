@@ -11,7 +11,7 @@ import type { Timeline } from './dataset.js';
 import { JwtVerifier } from './jwt.js';
 import { Logger, stderrSink } from './log.js';
 import { Metrics, M_FAULTS } from './metrics.js';
-import { PageCache, TEMPLATE_END, TEMPLATE_MID } from './page-cache.js';
+import { NATURAL, PageCache, TEMPLATE_END, TEMPLATE_MID } from './page-cache.js';
 import { Prng } from './prng.js';
 
 const TWO32 = 4294967296;
@@ -99,11 +99,11 @@ export class EmulatorCore {
     for (let r = 0; r < ds.relCount; r++) {
       for (let b = 0, nb = ds.nblocks[r]!; b < nb; b++) {
         const slot = cache.slotOf(r, b);
-        // Keys as Connection.pageSlot: 0 for real pages, NATURAL (0xFFFFFFFF twice, as int32 -1) for a synthetic page's newest version.
+        // Keys as Connection.pageSlot: 0 for real pages, NATURAL for a synthetic page's newest version.
         const lsn = ds.pgdata ? 0 : ds.pageLsn(r, b);
         ds.writePage(r, b, lsn, cache.buildTarget(), cache.buildOffset(slot));
         cache.built(slot);
-        const key = ds.pgdata ? 0 : -1;
+        const key = ds.pgdata ? 0 : NATURAL;
         cache.setTag(slot, r, b, key, key);
         n++;
       }

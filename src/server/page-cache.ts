@@ -54,6 +54,13 @@ const BLKNO_IN_SLOT = STAMP_IN_SLOT + 13;
 export const TEMPLATE_MID = PAGE_HEAD_BYTES;
 export const TEMPLATE_END = IDENTITY_STAMP_OFFSET + IDENTITY_STAMP_BYTES;
 const EMPTY_TAG = -1;
+/**
+ * Version key (hi = lo) of a synthetic page's newest version (no real LSN has
+ * hi = lo = 0xFFFFFFFF), as int32: keys cross calls (isHit, setTag) that
+ * TurboFan may not inline, and a u32 above 2^31 there is boxed, one
+ * allocation per call. Pages of a data directory have one version, key 0.
+ */
+export const NATURAL = -1;
 
 export class PageCache {
   readonly slots: number;
