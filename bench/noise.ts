@@ -89,17 +89,32 @@ for (let rep = 1; rep <= repeats; rep++) {
     cpuRatioBA: ratios(cpu, 'B'),
     cpuRatioCA: ratios(cpu, 'C'),
     throughputRatioBA: ratios(tput, 'B'),
+    // Slices: run's own CPU statistic, paired cycle by cycle against A (src/client/paired.ts).
+    ...(whole.every((q) => q.B.pairedCpu && q.C.pairedCpu) ? {
+      cpuPairedBA: spreadWithPct(whole.map((q) => q.B.pairedCpu!.ratio)),
+      cpuPairedCA: spreadWithPct(whole.map((q) => q.C.pairedCpu!.ratio)),
+    } : {}),
   };
   runs.push(out);
   console.log(`A/A ${rep}/${repeats} (${whole.length} rounds of A B C in ${interleave}, V3 throughout${pin ? ', pinned' : ''}): CPU/response per phase ${out.cpuPerResponseUs.join(' ')} µs`);
-  console.log(`    CPU-per-response ratio B/A ${out.cpuRatioBA.median} [${out.cpuRatioBA.min}..${out.cpuRatioBA.max}] spread ${out.cpuRatioBA.spreadPct} %; C/A spread ${out.cpuRatioCA.spreadPct} %; throughput B/A spread ${out.throughputRatioBA.spreadPct} %`);
+  console.log(`    CPU-per-response ratio of totals B/A ${out.cpuRatioBA.median} [${out.cpuRatioBA.min}..${out.cpuRatioBA.max}] spread ${out.cpuRatioBA.spreadPct} %; C/A spread ${out.cpuRatioCA.spreadPct} %; throughput B/A spread ${out.throughputRatioBA.spreadPct} %`);
+  if (out.cpuPairedBA && out.cpuPairedCA) console.log(`    paired per cycle (run's CPU ratio) B/A ${out.cpuPairedBA.median} [${out.cpuPairedBA.min}..${out.cpuPairedBA.max}] spread ${out.cpuPairedBA.spreadPct} %; C/A ${out.cpuPairedCA.median} spread ${out.cpuPairedCA.spreadPct} %`);
 }
-const floors = runs.flatMap((x) => [(x.cpuRatioBA as Spread).spreadPct, (x.cpuRatioCA as Spread).spreadPct]).sort((a, b) => a - b);
-const summary = {
-  cpuRatioSpreadPct: { min: floors[0], median: floors[Math.floor(floors.length / 2)], max: floors.at(-1) },
-  note: 'spread = (max - min) of the per-round ratio, in percent, as run reports for V3/V2; the true ratio is 1',
+/** min, median, max and how many of the spreads are within 2 %. */
+const floorOf = (spreads: number[]): { min: number; median: number; max: number; within2Pct: string } | undefined => {
+  const f = [...spreads].sort((a, b) => a - b);
+  return f.length ? { min: f[0]!, median: f[Math.floor(f.length / 2)]!, max: f.at(-1)!, within2Pct: `${f.filter((x) => x <= 2).length}/${f.length}` } : undefined;
 };
-console.log(`noise floor of the CPU-per-response ratio spread (B/A and C/A over ${runs.length} A/A runs): min ${summary.cpuRatioSpreadPct.min} %, median ${summary.cpuRatioSpreadPct.median} %, max ${summary.cpuRatioSpreadPct.max} %`);
+const summary = {
+  cpuRatioSpreadPct: floorOf(runs.flatMap((x) => [(x.cpuRatioBA as Spread).spreadPct, (x.cpuRatioCA as Spread).spreadPct])),
+  cpuPairedSpreadPct: floorOf(runs.flatMap((x) => (x.cpuPairedBA ? [(x.cpuPairedBA as Spread).spreadPct, (x.cpuPairedCA as Spread).spreadPct] : []))),
+  note: 'spread = (max - min) of the per-round ratio, in percent; the true ratio is 1. cpuPaired: the statistic run reports for V3/V2 in slices (median of per-cycle ratios); cpuRatio: the ratio of each round\'s totals',
+};
+const line = (name: string, f: ReturnType<typeof floorOf>): void => {
+  if (f) console.log(`noise floor, ${name} (B/A and C/A over ${runs.length} A/A runs): min ${f.min} %, median ${f.median} %, max ${f.max} %, within 2 %: ${f.within2Pct}`);
+};
+line('CPU ratio of totals', summary.cpuRatioSpreadPct);
+line('CPU ratio paired per cycle (run\'s figure)', summary.cpuPairedSpreadPct);
 mkdirSync('results', { recursive: true });
 writeFileSync('results/bench-noise.json', JSON.stringify({
   schema: 'pagestream-bench.bench-noise/v1',

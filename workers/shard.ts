@@ -42,6 +42,7 @@ function modeOf(v: VariantName): number {
 
 export default async function runShard(task: ShardTask): Promise<ShardResult[]> {
   const control = new Int32Array(task.control);
+  const responseCounters = new Int32Array(task.responseCounters);
   const nv = task.variants.length;
   const stats = task.variants.map(() => new ShardStats());
   const arena = new ReadArena(READ_BUFFER_BYTES, task.connections * nv);
@@ -74,6 +75,7 @@ export default async function runShard(task: ShardTask): Promise<ShardResult[]> 
           if (++ready === conns.length) Atomics.add(control, READY, 1);
         },
       }, v);
+      c.countResponsesIn(responseCounters, task.worker * nv + v);
       conns.push(c);
       byVariant[v]!.push(c);
     }

@@ -5,8 +5,8 @@
  * interleave the variants and drift hits them alike).
  */
 import { VERIFY_CODE_NAMES, VERIFY_CODES } from '../protocol/getpage.js';
-import type { Comparison, RoundFigures, Spread, VariantName, VariantResult } from '../report/result.js';
-import { spreadOf as exactSpreadOf } from '../report/compare.js';
+import type { Comparison, PairedCpu, RoundFigures, Spread, VariantName, VariantResult } from '../report/result.js';
+import { cpuRatioSource, roundCpuRatio, spreadOf as exactSpreadOf } from '../report/compare.js';
 import {
   C_BEHIND, C_BYTES_RECEIVED, C_BYTES_SENT, C_COUNT, C_ERRORS, C_MISMATCHES, C_RECONNECTS, C_REQUESTS, C_RESPONSES,
   C_READS, C_STREAM_BYTES_RECEIVED, C_UNDETECTED, C_WRITES,
@@ -34,6 +34,8 @@ export interface PhaseFigures {
   /** Per-second merged interval histograms, startS relative to the run start. */
   intervals: Array<{ startS: number; durationS: number; histogram: string }>;
   workers: ShardResult[];
+  /** Time slices: CPU per response against the round's first variant, paired per cycle (paired.ts). */
+  pairedCpu?: PairedCpu;
 }
 
 /** The counters a worker, a phase and a variant each carry, summed at every level. */
@@ -102,6 +104,7 @@ export function roundFigures(p: PhaseFigures): RoundFigures {
     p50Us: lat.totalCount ? lat.getValueAtPercentile(50) : 0,
     p99Us: lat.totalCount ? lat.getValueAtPercentile(99) : 0,
     cpuPerResponseUs: round6(responses > 0 ? (p.cpuUserUs + p.cpuSystemUs) / responses : 0),
+    ...(p.pairedCpu ? { pairedCpu: { ...p.pairedCpu, ratio: round6(p.pairedCpu.ratio) } } : {}),
   };
 }
 
@@ -180,11 +183,13 @@ const bytesPerResponse = (r: RoundFigures): number => (r.responses > 0 ? r.bytes
 export function compare(x: VariantResult, v2: VariantResult): Comparison {
   const pairs = x.rounds.map((r) => [r, v2.rounds.find((q) => q.round === r.round)] as const).filter((p) => p[1] !== undefined) as Array<readonly [RoundFigures, RoundFigures]>;
   const per = (f: (a: RoundFigures, b: RoundFigures) => number): Spread | undefined => spreadOf(pairs.map(([a, b]) => f(a, b)));
+  const from = cpuRatioSource(x, 'v2');
   const spread = {
     throughputRatio: per((a, b) => ratio(a.throughputRps, b.throughputRps)),
     p50Ratio: per((a, b) => ratio(a.p50Us, b.p50Us)),
     p99Ratio: per((a, b) => ratio(a.p99Us, b.p99Us)),
-    cpuPerResponseRatio: per((a, b) => ratio(a.cpuPerResponseUs, b.cpuPerResponseUs)),
+    cpuPerResponseRatio: per((a, b) => roundCpuRatio(a, b, from)),
+    cpuPerResponseRatioTotals: per((a, b) => roundCpuRatio(a, b, 'totals')),
     bandwidthDeltaPct: per((a, b) => (ratio(bytesPerResponse(a), bytesPerResponse(b)) - 1) * 100),
   };
   const med = (s: Spread | undefined, fallback: number): number => (s ? s.median : round6(fallback));
@@ -194,6 +199,8 @@ export function compare(x: VariantResult, v2: VariantResult): Comparison {
     p99Ratio: med(spread.p99Ratio, ratio(x.latencyUs.p99, v2.latencyUs.p99)),
     bandwidthDeltaPct: med(spread.bandwidthDeltaPct, (ratio(x.bytesReceived / x.responses, v2.bytesReceived / v2.responses) - 1) * 100),
     cpuPerResponseRatio: med(spread.cpuPerResponseRatio, ratio(x.cpu.perResponseUs, v2.cpu.perResponseUs)),
+    cpuPerResponseRatioFrom: from,
+    cpuPerResponseRatioTotals: med(spread.cpuPerResponseRatioTotals, ratio(x.cpu.perResponseUs, v2.cpu.perResponseUs)),
     responseFrameBytesDeltaPct: round6((ratio(x.responseFrameBytes, v2.responseFrameBytes) - 1) * 100),
     spread: Object.fromEntries(Object.entries(spread).filter(([, s]) => s !== undefined)),
   };

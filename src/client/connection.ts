@@ -28,7 +28,7 @@ import { PageStreamCore, MODE_V2, ON_MISMATCH_ABORT } from './stream-core.js';
 import type { CoreOwner, StreamSpec } from './stream-core.js';
 import type { BlockChooser } from './keys.js';
 import {
-  C_ALL_BYTES_RECEIVED, C_BYTES_RECEIVED, C_MISMATCHES, C_READS, C_BYTES_SENT, C_RECONNECTS, C_STREAM_BYTES_RECEIVED, errorClass, ShardStats,
+  C_ALL_BYTES_RECEIVED, C_ALL_RESPONSES, C_BYTES_RECEIVED, C_MISMATCHES, C_READS, C_BYTES_SENT, C_RECONNECTS, C_STREAM_BYTES_RECEIVED, errorClass, ShardStats,
 } from './shard-stats.js';
 
 export interface ConnectionTarget {
@@ -41,6 +41,9 @@ export interface ConnectionTarget {
   tenant: string;
   timeline: string;
 }
+
+/** Where a connection outside a sliced task publishes its response total (nobody reads it). */
+const NO_COUNTERS = new Int32Array(new SharedArrayBuffer(4));
 
 const ST_IDLE = 0;
 const ST_CONNECTING = 1;
@@ -101,6 +104,9 @@ export class PageStreamConnection implements FrameHandler, CoreOwner {
   /** Time of the last read or of entering the current state (ms, performance.now()). */
   private lastProgress = 0;
   private readonly onReadCb: (n: number, buf: Uint8Array) => boolean;
+  /** Where feed() publishes this variant's response total after each read (countResponsesIn). */
+  private responseCounters: Int32Array = NO_COUNTERS;
+  private responseCounter = 0;
   /** Replaced by the hot-loop test with a sink; the socket path writes a view. */
   writeOut: (buf: Buffer, start: number, end: number) => void;
   /**
@@ -153,6 +159,16 @@ export class PageStreamConnection implements FrameHandler, CoreOwner {
       }
       s.write(v);
     };
+  }
+
+  /**
+   * Publish this worker's response total of this connection's variant into
+   * `counters[index]` after every socket read (time slices: the main thread
+   * counts each slice's responses at the switch). One store per read, not per response.
+   */
+  countResponsesIn(counters: Int32Array, index: number): void {
+    this.responseCounters = counters;
+    this.responseCounter = index;
   }
 
   get inStream(): boolean {
@@ -227,6 +243,8 @@ export class PageStreamConnection implements FrameHandler, CoreOwner {
     }
     // The frames before a malformed one were real responses: record and count them either way.
     core.endBatch();
+    // ToInt32 wraps modulo 2^32; the reader takes differences modulo 2^32 too.
+    Atomics.store(this.responseCounters, this.responseCounter, this.stats.c[C_ALL_RESPONSES]! | 0);
     if (this.awaitingGood) this.noteGood(head0, mis0);
     if (protocolError !== null) {
       this.stats.error(errorClass('protocol', protocolError.message));

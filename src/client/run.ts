@@ -38,6 +38,8 @@ import { oracleLevel } from './oracle.js';
 import type { ResolvedTarget } from './target.js';
 import type { ShardResult, ShardTask } from './task.js';
 import { compare, phaseFromWorkers, roundFigures, variantResult } from './aggregate.js';
+import { newSliceLog, pairedCpuRatio } from './paired.js';
+import type { SliceLog } from './paired.js';
 import type { PhaseFigures } from './aggregate.js';
 
 export type { RunOptions } from './options.js';
@@ -99,11 +101,13 @@ interface MeasureWindow {
   serverUs: number[];
   /** [start, end, variant index] in this thread's clock: where main-thread GC is charged. */
   windows: Array<[number, number, number]>;
+  /** Time slices: every measured slice in order (paired.ts). */
+  slices: SliceLog;
 }
 
 function newWindow(n: number, startS: number): MeasureWindow {
   const zeros = (): number[] => new Array<number>(n).fill(0);
-  return { startS, durationMs: zeros(), user: zeros(), system: zeros(), serverUs: zeros(), windows: [] };
+  return { startS, durationMs: zeros(), user: zeros(), system: zeros(), serverUs: zeros(), windows: [], slices: newSliceLog() };
 }
 
 /** Time slices: a closed loop over several variants with a slice length set. */
@@ -167,6 +171,15 @@ export async function runBenchmark(opts: RunOptions, hooks: RunHooks = {}): Prom
     const [keyLo, keyHi] = shardRange(total, shard.index, shard.count);
     const sab = createControl(nWorkers);
     const ctl = new Int32Array(sab);
+    // Each worker's response total per variant (task.ts responseCounters), read at every slice switch.
+    const countersSab = new SharedArrayBuffer(4 * nWorkers * variants.length);
+    const counters = new Int32Array(countersSab);
+    /** Every worker's responses so far, all variants, modulo 2^32 (differences with >>> 0). */
+    const responsesSoFar = (): number => {
+      let s = 0;
+      for (let i = 0; i < counters.length; i++) s = (s + Atomics.load(counters, i)) | 0;
+      return s;
+    };
     const perRoundS = opts.durationS / opts.rounds;
     log(`target ${target.display}${target.emulator ? ` (emulator pid ${target.emulator.pid})` : ''}: tenant ${target.conn.tenant} timeline ${target.conn.timeline}, ${target.rels.length} relation(s), ${total} blocks; ${target.lsnSource}`);
     if (opts.rcvbufBytes > 0 && !receiveBufferSupported()) {
@@ -194,7 +207,7 @@ export async function runBenchmark(opts: RunOptions, hooks: RunHooks = {}): Prom
         lsnHi: hi32(target.requestLsn), lsnLo: lo32(target.requestLsn), nmsHi: hi32(target.notModifiedSince), nmsLo: lo32(target.notModifiedSince),
         verifyChecksum: opts.verifyChecksum, oracle: oracleLevel(opts.oracle, opts.oracleChecksum), onMismatch: MISMATCH_CODE[opts.onMismatch],
         timeoutMs: opts.timeoutS * 1000, ratePerConnection: opts.rate ? opts.rate / opts.connections : 0, control: sab,
-        rcvbufBytes: opts.rcvbufBytes,
+        rcvbufBytes: opts.rcvbufBytes, responseCounters: countersSab,
       };
     };
 
@@ -314,15 +327,19 @@ export async function runBenchmark(opts: RunOptions, hooks: RunHooks = {}): Prom
       if (failure) throw failure;
       return vs.map((variant, v) => {
         if (acc.serverUs[v]! > 0) serverCpuUs.set(`${variant}/${round}`, acc.serverUs[v]!);
+        // Sliced: each variant's CPU per response against the round's first variant's, cycle by cycle.
+        const paired = sliced && v > 0 ? pairedCpuRatio(acc.slices, vs.length, v, 0) : undefined;
         const gcIn = mainGc.filter((e) => acc.windows.some(([a, b, x]) => x === v && e.start >= a && e.start < b));
         // Interrupted before measuring: no responses, time or CPU, but the
         // mismatches and errors seen during warm-up are real and are kept.
-        return phaseFromWorkers(
+        const phase = phaseFromWorkers(
           variant, round, acc.startS, acc.durationMs[v]! / 1000,
           results.flatMap((r) => (r ? r.filter((x) => x.slot === v) : [])),
           { user: acc.user[v]!, system: acc.system[v]! },
           { count: gcIn.length, pauseMs: gcIn.reduce((s, e) => s + e.duration, 0) },
         );
+        if (paired) phase.pairedCpu = { base: vs[0]!, ratio: paired.ratio, cycles: paired.cycles };
+        return phase;
       });
     };
 
@@ -343,6 +360,7 @@ export async function runBenchmark(opts: RunOptions, hooks: RunHooks = {}): Prom
         let nextProgress = start + 1000;
         let t = start;
         let cpu = process.cpuUsage();
+        let resp = responsesSoFar();
         let srv = server !== null ? server.read() : null;
         for (let k = 0; k < cycles * n && !aborted(); k++) {
           // Each cycle starts one variant later (control.ts sliceVariant).
@@ -352,6 +370,7 @@ export async function runBenchmark(opts: RunOptions, hooks: RunHooks = {}): Prom
           // Each slice ends on the schedule (start + (k + 1) slices): timer lateness does not accumulate.
           await sleepOrAbort(Math.max(0, start + (k + 1) * sliceMs - performance.now()), opts.signal);
           const cpu1 = process.cpuUsage();
+          const resp1 = responsesSoFar();
           const t1 = performance.now();
           const srv1 = server !== null ? server.read() : null;
           if (acc) {
@@ -360,9 +379,13 @@ export async function runBenchmark(opts: RunOptions, hooks: RunHooks = {}): Prom
             acc.system[v]! += cpu1.system - cpu.system;
             if (srv !== null && srv1 !== null) acc.serverUs[v]! += (srv1 - srv) / 1000;
             acc.windows.push([t, t1, v]);
+            acc.slices.variant.push(v);
+            acc.slices.cpuUs.push(cpu1.user - cpu.user + cpu1.system - cpu.system);
+            acc.slices.responses.push((resp1 - resp) >>> 0);
           }
           t = t1;
           cpu = cpu1;
+          resp = resp1;
           srv = srv1;
           if (t1 >= nextProgress) {
             progress(vs.join('/'), round, phaseName);

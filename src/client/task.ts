@@ -53,6 +53,13 @@ export interface ShardTask {
   /** Socket receive buffer per connection (bytes); 0 = the kernel's autotuning. */
   rcvbufBytes: number;
   control: SharedArrayBuffer;
+  /**
+   * Time slices: Int32 per (worker, variant) at worker × variants + variant,
+   * the worker's responses of that variant so far (all phases, modulo 2^32),
+   * stored after every socket read so the main thread can count each slice's
+   * responses at the switch (paired.ts).
+   */
+  responseCounters: SharedArrayBuffer;
 }
 
 export interface IntervalHistogram {

@@ -4,7 +4,7 @@
  * pair round i of one variant with round i of V2: rounds interleave variants
  * (A B C A B C …), so drift of the machine cancels within a round.
  */
-import type { Comparison, PagestreamResult, RoundFigures, Spread, VariantResult } from './result.js';
+import type { Comparison, PagestreamResult, RoundFigures, Spread, VariantName, VariantResult } from './result.js';
 
 export function spreadOf(values: readonly number[]): Spread | undefined {
   const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
@@ -16,6 +16,22 @@ export function spreadOf(values: readonly number[]): Spread | undefined {
 
 function ratio(a: number, b: number): number {
   return b === 0 ? NaN : a / b;
+}
+
+/**
+ * Where the per-round CPU ratio of `x` against `base` comes from: the paired
+ * per-cycle figure (time slices, RoundFigures.pairedCpu) when every round of
+ * `x` has one against `baseName`, else each round's totals. All rounds one
+ * way, so the spread compares like with like.
+ */
+export function cpuRatioSource(x: Pick<VariantResult, 'rounds'>, baseName: VariantName): 'cycles' | 'totals' {
+  const rs = x.rounds ?? [];
+  return rs.length > 0 && rs.every((r) => r.pairedCpu?.base === baseName && Number.isFinite(r.pairedCpu.ratio)) ? 'cycles' : 'totals';
+}
+
+/** Round `r`'s CPU-per-response ratio against the same round of the base `b` (see cpuRatioSource). */
+export function roundCpuRatio(r: RoundFigures, b: RoundFigures, from: 'cycles' | 'totals'): number {
+  return from === 'cycles' ? r.pairedCpu!.ratio : b.cpuPerResponseUs === 0 ? NaN : r.cpuPerResponseUs / b.cpuPerResponseUs;
 }
 
 function perRound(x: VariantResult, base: VariantResult, f: (r: RoundFigures, b: RoundFigures) => number): number[] {
@@ -55,11 +71,15 @@ export function compareVariant(x: VariantResult, base: VariantResult): Compariso
     put('throughputRatio', (r, b) => ratio(r.throughputRps, b.throughputRps));
     put('p50Ratio', (r, b) => ratio(r.p50Us, b.p50Us));
     put('p99Ratio', (r, b) => ratio(r.p99Us, b.p99Us));
-    put('cpuPerResponseRatio', (r, b) => ratio(r.cpuPerResponseUs, b.cpuPerResponseUs));
+    const from = cpuRatioSource(x, 'v2');
+    put('cpuPerResponseRatio', (r, b) => roundCpuRatio(r, b, from));
+    put('cpuPerResponseRatioTotals', (r, b) => roundCpuRatio(r, b, 'totals'));
+    c.cpuPerResponseRatioFrom = from;
     put('bandwidthDeltaPct', (r, b) => (ratio(perResp(r), perResp(b)) - 1) * 100);
     c.spread = spread;
     if (spread.throughputRatio) c.throughputRatio = spread.throughputRatio.median;
     if (spread.cpuPerResponseRatio) c.cpuPerResponseRatio = spread.cpuPerResponseRatio.median;
+    if (spread.cpuPerResponseRatioTotals) c.cpuPerResponseRatioTotals = spread.cpuPerResponseRatioTotals.median;
     if (spread.bandwidthDeltaPct) c.bandwidthDeltaPct = spread.bandwidthDeltaPct.median;
   }
   return c;

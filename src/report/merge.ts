@@ -13,7 +13,7 @@ import { UsageError } from '../protocol/errors.js';
 import { computeComparison } from './compare.js';
 import { addEncoded, encodeHistogram, summarize } from './histo.js';
 import { variantsOf } from './load.js';
-import type { PagestreamResult, RoundFigures, VariantName, VariantResult } from './result.js';
+import type { PagestreamResult, PairedCpu, RoundFigures, VariantName, VariantResult } from './result.js';
 import { RESULT_SCHEMA } from './result.js';
 
 export interface MergeInput {
@@ -106,8 +106,20 @@ function mergeRounds(parts: VariantResult[]): RoundFigures[] {
       p50Us: Math.max(...rs.map((r) => r.p50Us)),
       p99Us: Math.max(...rs.map((r) => r.p99Us)),
       cpuPerResponseUs: responses > 0 ? sum(rs.map((r) => r.cpuPerResponseUs * r.responses)) / responses : 0,
+      ...mergePaired(rs, responses),
     };
   });
+}
+
+/**
+ * Shards' paired CPU ratios of one round (each a median over that shard's
+ * cycles): their mean weighted by responses, when every shard has one against
+ * the same base; otherwise none (the comparison then uses the totals).
+ */
+function mergePaired(rs: RoundFigures[], responses: number): { pairedCpu?: PairedCpu } {
+  const base = rs[0]?.pairedCpu?.base;
+  if (base === undefined || responses <= 0 || !rs.every((r) => r.pairedCpu?.base === base)) return {};
+  return { pairedCpu: { base, ratio: sum(rs.map((r) => r.pairedCpu!.ratio * r.responses)) / responses, cycles: sum(rs.map((r) => r.pairedCpu!.cycles)) } };
 }
 
 function mergeVariant(parts: VariantResult[]): VariantResult {

@@ -45,6 +45,18 @@ export interface RoundFigures {
   p99Us: number;
   /** Client CPU (user + system, all threads) per response, microseconds. */
   cpuPerResponseUs: number;
+  /**
+   * Time slices only (additive): this variant's client CPU per response
+   * against `base` (the round's first variant) measured cycle by cycle, the
+   * median over the round's cycles (src/client/paired.ts).
+   */
+  pairedCpu?: PairedCpu;
+}
+
+export interface PairedCpu {
+  base: VariantName;
+  ratio: number;
+  cycles: number;
 }
 
 export interface VariantResult {
@@ -93,10 +105,19 @@ export interface Comparison {
   p50Ratio: number;
   p99Ratio: number;
   bandwidthDeltaPct: number;
+  /**
+   * Median over rounds of the per-round CPU-per-response ratio. Its per-round
+   * figure is the paired one (RoundFigures.pairedCpu) when every round has
+   * it (time slices, `cpuPerResponseRatioFrom: 'cycles'`), else the ratio of
+   * the round's totals (`'totals'`).
+   */
   cpuPerResponseRatio?: number;
+  cpuPerResponseRatioFrom?: 'cycles' | 'totals';
+  /** Median over rounds of the ratio of each round's CPU-per-response totals (additive; same as cpuPerResponseRatio when that is from totals). */
+  cpuPerResponseRatioTotals?: number;
   responseFrameBytesDeltaPct?: number;
   /** Per-round ratios: median and min–max over rounds (same-run, so drift cancels). */
-  spread?: Partial<Record<'throughputRatio' | 'p50Ratio' | 'p99Ratio' | 'cpuPerResponseRatio' | 'bandwidthDeltaPct', Spread>>;
+  spread?: Partial<Record<'throughputRatio' | 'p50Ratio' | 'p99Ratio' | 'cpuPerResponseRatio' | 'cpuPerResponseRatioTotals' | 'bandwidthDeltaPct', Spread>>;
 }
 
 export interface Saturation {

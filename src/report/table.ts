@@ -33,7 +33,7 @@ const ROWS: Row[] = [
     return `${c.bandwidthDeltaPct >= 0 ? '+' : ''}${c.bandwidthDeltaPct.toFixed(2)}%${spreadAbs(c.spread?.bandwidthDeltaPct)}`;
   } },
   { label: 'received (MiB/s)', cell: (v) => num(v.bandwidthMiBps, 1) },
-  { label: 'client CPU / response', cell: (v) => `${num(v.cpu.perResponseUs, 3)} us`, delta: (r) => pct(r.comparison.v3?.cpuPerResponseRatio) + spreadPct(r.comparison.v3?.spread?.cpuPerResponseRatio) },
+  { label: 'client CPU / response', cell: (v) => `${num(v.cpu.perResponseUs, 3)} us`, delta: (r) => pct(r.comparison.v3?.cpuPerResponseRatio) + spreadPct(r.comparison.v3?.spread?.cpuPerResponseRatio) + (r.comparison.v3?.cpuPerResponseRatioFrom === 'cycles' ? ' paired' : '') },
   { label: 'mismatches', cell: (v) => int(v.mismatches) },
   { label: 'errors', cell: (v) => int(v.errors) },
   { label: 'reconnects', cell: (v) => int(v.reconnects) },
@@ -55,6 +55,11 @@ export function renderTable(r: PagestreamResult): string {
   if (names.some((n) => server(r.variants[n]!))) {
     const at = rows.findIndex((row) => row.label === 'client CPU / response') + 1;
     rows.splice(at, 0, { label: 'emulator CPU / response', cell: (v) => (server(v) ? `${num(server(v)!.cpuPerResponseUs, 3)} us` : '-') });
+  }
+  if (r.comparison.v3?.cpuPerResponseRatioFrom === 'cycles') {
+    // The CPU delta above is paired cycle by cycle (src/client/paired.ts); the ratio of the cells' totals below it.
+    const at = rows.findIndex((row) => row.label === 'client CPU / response') + 1;
+    rows.splice(at, 0, { label: '  ratio of totals', cell: () => '', delta: (x) => pct(x.comparison.v3?.cpuPerResponseRatioTotals) + spreadPct(x.comparison.v3?.spread?.cpuPerResponseRatioTotals) });
   }
   if (names.some((n) => r.variants[n]!.undetected !== undefined)) rows.push({ label: 'wrong pages accepted', cell: (v) => int(v.undetected ?? 0) });
   const header = ['', ...names.map((n) => HEAD[n]), ...(withDelta ? ['V3 vs V2 (median [min..max] over rounds)'] : [])];

@@ -67,6 +67,35 @@ test('merge: counters are sums, histograms are added exactly, percentiles and co
   assert.equal(m.intervals!.v2!.length, s0.intervals!.v2!.length, 'shard seconds aligned, not interleaved');
 });
 
+test('merge: paired CPU ratios of a round merge weighted by responses; one shard without them falls back to the totals', () => {
+  const withPaired = (r: PagestreamResult, ratios: number[]): PagestreamResult => {
+    const c = structuredClone(r);
+    c.variants.v3!.rounds.forEach((x, i) => { x.pairedCpu = { base: 'v2', ratio: ratios[i]!, cycles: 200 }; });
+    return c;
+  };
+  const a = withPaired(s0, [1.01, 1.02, 1.03]);
+  const b = withPaired(s1, [1.05, 0.99, 1.04]);
+  const { result: m } = mergeResults([{ file: 'a.json', result: a }, { file: 'b.json', result: b }]);
+  const merged = m.variants.v3!.rounds.map((x) => x.pairedCpu!);
+  [0, 1, 2].forEach((i) => {
+    const ra = a.variants.v3!.rounds[i]!, rb = b.variants.v3!.rounds[i]!;
+    const want = (ra.pairedCpu!.ratio * ra.responses + rb.pairedCpu!.ratio * rb.responses) / (ra.responses + rb.responses);
+    assert.ok(Math.abs(merged[i]!.ratio - want) < 1e-12, `round ${i + 1}: ${merged[i]!.ratio} vs ${want}`);
+    assert.equal(merged[i]!.cycles, 400);
+    assert.equal(merged[i]!.base, 'v2');
+  });
+  const c = m.comparison.v3!;
+  assert.equal(c.cpuPerResponseRatioFrom, 'cycles');
+  assert.equal(c.cpuPerResponseRatio, [...merged.map((x) => x.ratio)].sort((x, y) => x - y)[1]);
+  const totals = m.variants.v3!.rounds.map((x, i) => x.cpuPerResponseUs / m.variants.v2!.rounds[i]!.cpuPerResponseUs).sort((x, y) => x - y);
+  assert.equal(c.cpuPerResponseRatioTotals, totals[1]);
+  // A shard from a run without slices: no paired figure survives, and the headline is the totals.
+  const { result: m2 } = mergeResults([{ file: 'a.json', result: a }, { file: 'b.json', result: s1 }]);
+  assert.equal(m2.variants.v3!.rounds.some((x) => x.pairedCpu), false);
+  assert.equal(m2.comparison.v3!.cpuPerResponseRatioFrom, 'totals');
+  assert.equal(m2.comparison.v3!.cpuPerResponseRatio, m2.comparison.v3!.cpuPerResponseRatioTotals);
+});
+
 test('merge: a missing shard is a warning; duplicates, other shard counts, other configs, disjoint windows are errors', () => {
   const s0of3 = makeResult({ seed: 21, sampleScale: 0.02, shard: { index: 0, count: 3 } });
   const s2of3 = makeResult({ seed: 23, sampleScale: 0.02, shard: { index: 2, count: 3 } });

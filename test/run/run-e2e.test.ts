@@ -79,6 +79,22 @@ test('default target: three variants interleaved, result file per contract, tabl
   const s = c.spread!.throughputRatio!;
   assert.ok(s.min <= s.median && s.median <= s.max);
   assert.ok(res.comparison['v3-noverify']);
+  // CPU: paired cycle by cycle against V2 (paired.ts). 0.3 s per variant per round in 10 ms slices: 30 cycles.
+  const cycles = Math.round(0.3 / DEFAULT_SLICE_S);
+  assert.equal(v2.rounds.some((x) => x.pairedCpu), false, 'V2 is the base, not paired with itself');
+  for (const name of ['v3', 'v3-noverify'] as const) {
+    for (const x of res.variants[name]!.rounds) {
+      assert.equal(x.pairedCpu?.base, 'v2', `${name} round ${x.round}`);
+      assert.ok(x.pairedCpu.cycles >= cycles - 3 && x.pairedCpu.cycles <= cycles, `${name} round ${x.round}: ${x.pairedCpu.cycles} cycles`);
+      assert.ok(x.pairedCpu.ratio > 0.5 && x.pairedCpu.ratio < 2, `${name} round ${x.round}: ratio ${x.pairedCpu.ratio}`);
+    }
+  }
+  const med3 = (xs: number[]): number => [...xs].sort((a, b) => a - b)[1]!;
+  assert.equal(c.cpuPerResponseRatioFrom, 'cycles');
+  assert.equal(c.cpuPerResponseRatio, med3(v3.rounds.map((x) => x.pairedCpu!.ratio)), 'the headline CPU ratio is the median of the paired rounds');
+  const totals = v3.rounds.map((x, i) => x.cpuPerResponseUs / v2.rounds[i]!.cpuPerResponseUs);
+  assert.ok(Math.abs(c.cpuPerResponseRatioTotals! - med3(totals)) < 1e-5, 'the ratio of the totals is reported beside it');
+  assert.match(r.stdout, /ratio of totals/);
   assert.equal(typeof res.saturation?.clientLimited, 'boolean');
 });
 

@@ -1,0 +1,69 @@
+/**
+ * The paired CPU ratio of a sliced round. The variants take turns in slices
+ * of ~10 ms, one cycle holding one slice of each (control.ts sliceVariant);
+ * the slices of one cycle run within ~30 ms of each other, on the same
+ * machine state. So the ratio of two variants' CPU per response is measured
+ * per cycle, and the round's figure is the median over its cycles.
+ *
+ * Why not the ratio of the round's totals: on a shared VM a slice's CPU per
+ * response moves by 4–33 % (sd) with whatever the host does in those
+ * milliseconds, with a long right tail (a slice that lost its cache to a
+ * neighbour). The totals carry every tail slice into the ratio at full
+ * weight; the per-cycle ratio cancels what hits both slices of a cycle and
+ * the median ignores what hits one. On logged A/A rounds (docs/performance.md,
+ * "Seventh session") the round-to-round sd of the ratio fell from 1.04 % to
+ * 0.64 %, and its mean moved closer to 1 (0.9967 -> 0.9992). The totals
+ * remain the per-variant CPU per response, and their ratio is reported too.
+ */
+
+/** One round's slices in the order they ran: which variant held each, its CPU and its responses. */
+export interface SliceLog {
+  /** Variant index (in the round's variant list) holding slice k. */
+  variant: number[];
+  /** Client CPU (user + system, µs) spent during slice k. */
+  cpuUs: number[];
+  /** Responses (every variant's) received during slice k. */
+  responses: number[];
+}
+
+export function newSliceLog(): SliceLog {
+  return { variant: [], cpuUs: [], responses: [] };
+}
+
+export interface PairedRatio {
+  /** Median over cycles of (CPU per response of `v` in the cycle) / (of `base` in the same cycle). */
+  ratio: number;
+  /** Cycles that counted (both slices had responses). */
+  cycles: number;
+}
+
+/**
+ * The paired ratio of variant `v` against variant `base` over a round of
+ * `n` variants: cycle c is slices c·n … c·n+n−1 (each variant once). A cycle
+ * where either slice received nothing (stalled, reconnecting) does not count;
+ * undefined when no cycle counts.
+ *
+ * The responses of a slice are every response received while it ran: the
+ * first ~0.3 ms of a slice still completes the previous variant's requests,
+ * and that CPU is in the slice too, so both sides of the division cover the
+ * same work. Under the rotation every variant follows every other equally often.
+ */
+export function pairedCpuRatio(log: SliceLog, n: number, v: number, base: number): PairedRatio | undefined {
+  const cycles = Math.floor(log.variant.length / n);
+  const ratios: number[] = [];
+  for (let c = 0; c < cycles; c++) {
+    let x = -1;
+    let b = -1;
+    for (let k = c * n; k < c * n + n; k++) {
+      if (log.variant[k] === v) x = k;
+      if (log.variant[k] === base) b = k;
+    }
+    if (x < 0 || b < 0 || !(log.responses[x]! > 0) || !(log.responses[b]! > 0)) continue;
+    ratios.push((log.cpuUs[x]! / log.responses[x]!) / (log.cpuUs[b]! / log.responses[b]!));
+  }
+  if (ratios.length === 0) return undefined;
+  ratios.sort((p, q) => p - q);
+  const mid = ratios.length >> 1;
+  const ratio = ratios.length % 2 ? ratios[mid]! : (ratios[mid - 1]! + ratios[mid]!) / 2;
+  return { ratio, cycles: ratios.length };
+}
