@@ -10,10 +10,10 @@
  * milliseconds, with a long right tail (a slice that lost its cache to a
  * neighbour). The totals carry every tail slice into the ratio at full
  * weight; the per-cycle ratio cancels what hits both slices of a cycle and
- * the median ignores what hits one. On logged A/A rounds (docs/performance.md,
- * "Seventh session") the round-to-round sd of the ratio fell from 1.04 % to
- * 0.64 %, and its mean moved closer to 1 (0.9967 -> 0.9992). The totals
- * remain the per-variant CPU per response, and their ratio is reported too.
+ * the median ignores what hits one. In A/A runs (`npm run bench:noise`,
+ * docs/performance.md "Seventh session") the median spread over rounds fell
+ * from 1.46 % to 0.67 % (max 3.98 % to 1.46 %). The totals remain the
+ * per-variant CPU per response, and their ratio is reported beside this one.
  */
 
 /** One round's slices in the order they ran: which variant held each, its CPU and its responses. */
