@@ -36,6 +36,8 @@ export interface PhaseFigures {
   workers: ShardResult[];
   /** Time slices: CPU per response against the round's first variant, paired per cycle (paired.ts). */
   pairedCpu?: PairedCpu;
+  /** Embedded emulator: its CPU (µs) over this phase's measured time. */
+  serverCpuUs?: number;
 }
 
 /** The counters a worker, a phase and a variant each carry, summed at every level. */
@@ -105,6 +107,8 @@ export function roundFigures(p: PhaseFigures): RoundFigures {
     p99Us: lat.totalCount ? lat.getValueAtPercentile(99) : 0,
     cpuPerResponseUs: round6(responses > 0 ? (p.cpuUserUs + p.cpuSystemUs) / responses : 0),
     ...(p.pairedCpu ? { pairedCpu: { ...p.pairedCpu, ratio: round6(p.pairedCpu.ratio) } } : {}),
+    readsPerResponse: round6(responses > 0 ? c[C_READS]! / responses : 0),
+    ...(p.serverCpuUs !== undefined && responses > 0 ? { serverCpuPerResponseUs: round6(p.serverCpuUs / responses) } : {}),
   };
 }
 

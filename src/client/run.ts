@@ -339,6 +339,7 @@ export async function runBenchmark(opts: RunOptions, hooks: RunHooks = {}): Prom
           { count: gcIn.length, pauseMs: gcIn.reduce((s, e) => s + e.duration, 0) },
         );
         if (paired) phase.pairedCpu = { base: vs[0]!, ratio: paired.ratio, cycles: paired.cycles };
+        if (acc.serverUs[v]! > 0) phase.serverCpuUs = acc.serverUs[v]!;
         return phase;
       });
     };

@@ -51,6 +51,10 @@ export interface RoundFigures {
    * median over the round's cycles (src/client/paired.ts).
    */
   pairedCpu?: PairedCpu;
+  /** Additive: socket reads per response in this round (how many responses one read carried, inverted). */
+  readsPerResponse?: number;
+  /** Additive, embedded emulator: its CPU per response over this variant's measured time in this round. */
+  serverCpuPerResponseUs?: number;
 }
 
 export interface PairedCpu {

@@ -89,6 +89,13 @@ test('default target: three variants interleaved, result file per contract, tabl
       assert.ok(x.pairedCpu.ratio > 0.5 && x.pairedCpu.ratio < 2, `${name} round ${x.round}: ratio ${x.pairedCpu.ratio}`);
     }
   }
+  // Per-round diagnostics: reads per response (a read carries several 8 KiB frames) and the emulator's CPU per response.
+  for (const name of ['v2', 'v3', 'v3-noverify'] as const) {
+    for (const x of res.variants[name]!.rounds) {
+      assert.ok(x.readsPerResponse! > 0 && x.readsPerResponse! < 2, `${name} round ${x.round}: ${x.readsPerResponse} reads per response`);
+      assert.ok(x.serverCpuPerResponseUs! > 0, `${name} round ${x.round}: emulator CPU per response ${x.serverCpuPerResponseUs}`);
+    }
+  }
   const med3 = (xs: number[]): number => [...xs].sort((a, b) => a - b)[1]!;
   assert.equal(c.cpuPerResponseRatioFrom, 'cycles');
   assert.equal(c.cpuPerResponseRatio, med3(v3.rounds.map((x) => x.pairedCpu!.ratio)), 'the headline CPU ratio is the median of the paired rounds');
