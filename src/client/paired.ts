@@ -16,18 +16,25 @@
  * per-variant CPU per response, and their ratio is reported beside this one.
  */
 
-/** One round's slices in the order they ran: which variant held each, its CPU and its responses. */
+/**
+ * One round's measured slices in the order they ran: which variant held each,
+ * how long, its CPU and its responses (also written by `run --slice-log`).
+ */
 export interface SliceLog {
   /** Variant index (in the round's variant list) holding slice k. */
   variant: number[];
+  /** Wall time of slice k (ms). */
+  durationMs: number[];
   /** Client CPU (user + system, µs) spent during slice k. */
   cpuUs: number[];
   /** Responses (every variant's) received during slice k. */
   responses: number[];
+  /** Embedded emulator: its CPU (µs) during slice k; empty otherwise. */
+  serverCpuUs: number[];
 }
 
 export function newSliceLog(): SliceLog {
-  return { variant: [], cpuUs: [], responses: [] };
+  return { variant: [], durationMs: [], cpuUs: [], responses: [], serverCpuUs: [] };
 }
 
 export interface PairedRatio {
@@ -48,7 +55,7 @@ export interface PairedRatio {
  * and that CPU is in the slice too, so both sides of the division cover the
  * same work. Under the rotation every variant follows every other equally often.
  */
-export function pairedCpuRatio(log: SliceLog, n: number, v: number, base: number): PairedRatio | undefined {
+export function pairedCpuRatio(log: Pick<SliceLog, 'variant' | 'cpuUs' | 'responses'>, n: number, v: number, base: number): PairedRatio | undefined {
   const cycles = Math.floor(log.variant.length / n);
   const ratios: number[] = [];
   for (let c = 0; c < cycles; c++) {

@@ -59,6 +59,11 @@ export interface RunHooks {
    * result file then merges them, this hook keeps them apart.
    */
   onRound?(round: number, figures: RoundFigures[]): void;
+  /**
+   * Time slices: after each round's measurement, every slice it measured
+   * (paired.ts SliceLog; `run --slice-log` writes them).
+   */
+  onSlices?(round: number, variants: VariantName[], slices: SliceLog): void;
   /** Before the embedded emulator stops (e.g. to fetch its ground truth from /v1/faults). */
   beforeStop?(t: { mgmt?: string; embedded: boolean }): void | Promise<void>;
 }
@@ -303,6 +308,9 @@ export async function runBenchmark(opts: RunOptions, hooks: RunHooks = {}): Prom
         if (sliced) {
           Atomics.store(ctl, PHASE, PHASE_MEASURE);
           await slices(perRoundS * 1000 * vs.length, vs, round, 'measure', acc);
+          // Measuring ends with the last switch's clock reads, not after the bookkeeping below.
+          Atomics.store(ctl, PHASE, PHASE_STOP);
+          if (acc.slices.variant.length > 0) hooks.onSlices?.(round, vs, acc.slices);
         } else {
           // Embedded emulator: its CPU over the same window (asked, not awaited, at the edges).
           const srv0 = serverCpu();
@@ -381,8 +389,10 @@ export async function runBenchmark(opts: RunOptions, hooks: RunHooks = {}): Prom
             if (srv !== null && srv1 !== null) acc.serverUs[v]! += (srv1 - srv) / 1000;
             acc.windows.push([t, t1, v]);
             acc.slices.variant.push(v);
+            acc.slices.durationMs.push(Math.round((t1 - t) * 1000) / 1000);
             acc.slices.cpuUs.push(cpu1.user - cpu.user + cpu1.system - cpu.system);
             acc.slices.responses.push((resp1 - resp) >>> 0);
+            if (srv !== null && srv1 !== null) acc.slices.serverCpuUs.push(Math.round(srv1 - srv) / 1000);
           }
           t = t1;
           cpu = cpu1;

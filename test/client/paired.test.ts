@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pairedCpuRatio } from '../../src/client/paired.js';
-import type { SliceLog } from '../../src/client/paired.js';
+type SliceLog = Parameters<typeof pairedCpuRatio>[0];
 
 const close = (a: number, b: number, what: string): void => assert.ok(Math.abs(a - b) < 1e-12, `${what}: ${a} vs ${b}`);
 

@@ -154,6 +154,9 @@ describe('run: option validation at the boundary', { concurrency: 1 }, () => {
       { argv: ['--rate', '1000', '--pipeline', '0'], names: ['pipeline'] },
       { argv: ['--target', 'postgres://127.0.0.1:1', '--tenant', T, '--timeline', L, '--rel', '1663/5/16384', '--emulator-args=--quiet'], names: ['emulator-args'] },
       { argv: ['--target', 'postgres://127.0.0.1:1', '--tenant', T, '--timeline', L, '--rel', '1663/5/16384', '--oracle'], names: ['oracle'] },
+      { argv: ['--slice-log', 'slices.jsonl', '--protocol', 'v3'], names: ['slice-log'] },
+      { argv: ['--slice-log', 'slices.jsonl', '--slice', '0'], names: ['slice-log'] },
+      { argv: ['--slice-log', 'slices.jsonl', '--rate', '1000'], names: ['slice-log'] },
     ]);
     assert.deepEqual(failures, [], failures.join('\n'));
   });

@@ -15,6 +15,7 @@ import { DEFAULT_TENANT_ID, DEFAULT_TIMELINE_ID } from '../../src/server/ids.js'
 import { decodeHistogram } from '../../src/stats/histogram.js';
 import type { PagestreamResult } from '../../src/report/result.js';
 import { DEFAULT_SLICE_S } from '../../src/client/options.js';
+import { pairedCpuRatio } from '../../src/client/paired.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'psb-run-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
@@ -30,7 +31,8 @@ function oneLine(stderr: string): string {
 
 test('default target: three variants interleaved, result file per contract, table on stdout, exit 0', async () => {
   const out = join(dir, 'clean.json');
-  const r = await runCli(['run', ...SMALL, '--out', out]);
+  const sliceLog = join(dir, 'clean.slices.jsonl');
+  const r = await runCli(['run', ...SMALL, '--out', out, '--slice-log', sliceLog]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /V2\s+V3\s+V3-noverify\s+V3 vs V2/);
   assert.ok(r.stdout.includes(`s per variant in ${Math.round(DEFAULT_SLICE_S * 1000)} ms slices`), 'the header says how the variants interleaved');
@@ -102,6 +104,27 @@ test('default target: three variants interleaved, result file per contract, tabl
   const totals = v3.rounds.map((x, i) => x.cpuPerResponseUs / v2.rounds[i]!.cpuPerResponseUs);
   assert.ok(Math.abs(c.cpuPerResponseRatioTotals! - med3(totals)) < 1e-5, 'the ratio of the totals is reported beside it');
   assert.match(r.stdout, /ratio of totals/);
+  // --slice-log: one line per round, every measured slice; the paired figures recompute from it.
+  const logged = readFileSync(sliceLog, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { round: number; variants: string[]; variant: number[]; durationMs: number[]; cpuUs: number[]; responses: number[]; serverCpuUs: number[] });
+  assert.deepEqual(logged.map((l) => l.round), [1, 2, 3]);
+  for (const l of logged) {
+    assert.deepEqual(l.variants, ['v2', 'v3', 'v3-noverify']);
+    assert.equal(l.variant.length, 3 * cycles, `round ${l.round}: 3 × ${cycles} slices`);
+    for (const k of ['durationMs', 'cpuUs', 'responses', 'serverCpuUs'] as const) assert.equal(l[k].length, l.variant.length, `${k} per slice`);
+    for (const [v, name] of (['v2', 'v3', 'v3-noverify'] as const).entries()) {
+      const rf = res.variants[name]!.rounds[l.round - 1]!;
+      const mine = (xs: number[]): number => xs.reduce((s2, x, k) => s2 + (l.variant[k] === v ? x : 0), 0);
+      // A variant's round CPU is the sum of its slices' CPU.
+      assert.ok(Math.abs(mine(l.cpuUs) - rf.cpuPerResponseUs * rf.responses) < 0.01 * rf.cpuPerResponseUs * rf.responses + 5, `${name} round ${l.round}: slices' CPU ${mine(l.cpuUs)} vs ${rf.cpuPerResponseUs * rf.responses}`);
+      assert.ok(Math.abs(mine(l.durationMs) / 1000 - rf.durationS) < 0.001, `${name} round ${l.round}: slices' time`);
+      if (v > 0) assert.ok(Math.abs(pairedCpuRatio(l, 3, v, 0)!.ratio - rf.pairedCpu!.ratio) < 1e-5, `${name} round ${l.round}: paired ratio recomputed from the log`);
+    }
+    // The slices hold the round's responses: all variants' (a slice counts every response it received),
+    // give or take those around the first and last switch (the measured phase ends a moment later).
+    const all = (['v2', 'v3', 'v3-noverify'] as const).reduce((s2, n) => s2 + res.variants[n]!.rounds[l.round - 1]!.responses, 0);
+    const sliced = l.responses.reduce((s2, x) => s2 + x, 0);
+    assert.ok(Math.abs(sliced - all) <= 0.05 * all, `round ${l.round}: ${sliced} responses in slices vs ${all} measured`);
+  }
   assert.equal(typeof res.saturation?.clientLimited, 'boolean');
 });
 

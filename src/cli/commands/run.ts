@@ -15,7 +15,7 @@ import { parseId, parseRelTag } from '../../protocol/text.js';
 import { parseArgs } from '../options.js';
 import { writeFileAtomic } from '../../report/atomic.js';
 import type { PagestreamResult, VariantName } from '../../report/result.js';
-import { defaultRunOptions, runBenchmark, unreachableResult } from '../../client/run.js';
+import { defaultRunOptions, runBenchmark, unreachableResult, variantsOf } from '../../client/run.js';
 import type { OnMismatch, RunOptions } from '../../client/options.js';
 import { renderTable } from '../../report/table.js';
 import { decodeHistogram, percentileDistribution } from '../../stats/histogram.js';
@@ -54,6 +54,7 @@ const options: OptionSpec[] = [
   { name: 'json', type: 'bool', default: false, doc: 'print the result JSON on stdout instead of the table' },
   { name: 'format', type: 'string', choices: ['table', 'pagebench'], default: 'table', doc: 'stdout format (pagebench: Neon pagebench JSON summary per variant)' },
   { name: 'hlog', type: 'string', arg: '<file>', doc: 'also write the per-second interval histograms as an HdrHistogram log' },
+  { name: 'slice-log', type: 'string', arg: '<file.jsonl>', doc: 'time slices: also write every measured slice (variant, ms, client CPU, responses, emulator CPU), one JSON line per round, to check or recompute the paired CPU ratio' },
   { name: 'report', type: 'bool', default: false, doc: 'also write the HTML and Markdown reports next to the result' },
   { name: 'quiet', type: 'bool', default: false, doc: 'no progress line and no notes on stderr' },
 ];
@@ -172,6 +173,9 @@ export function toRunOptions(v: OptionValues): RunOptions {
   };
   if (v.shard !== undefined) o.shard = parseShard(v.shard as string);
   if (o.target !== undefined && o.emulatorArgs.length > 0) throw new UsageError('--emulator-args applies to the embedded emulator only; drop it or --target');
+  if (v['slice-log'] !== undefined && !(variantsOf(o).length > 1 && o.rate === undefined && o.sliceS > 0)) {
+    throw new UsageError('--slice-log: there are no slices to log; it needs several variants (--protocol both) in a closed loop (no --rate) with --slice > 0');
+  }
   if (o.target !== undefined && o.pin) throw new UsageError('--pin applies to the embedded emulator only (a remote server is not ours to pin); drop it or --target');
   return o;
 }
@@ -195,9 +199,13 @@ export function hgrmPath(out: string, variant: VariantName): string {
 }
 
 /** Every file is written atomically (temp file + rename): a failure never leaves half a file. */
-export async function writeOutputs(result: PagestreamResult, out: string, v: OptionValues, stderr: (s: string) => void): Promise<void> {
+export async function writeOutputs(result: PagestreamResult, out: string, v: OptionValues, stderr: (s: string) => void, sliceLog: string[] = []): Promise<void> {
   writeFileAtomic(out, JSON.stringify(result, null, 2) + '\n');
   const written = [out];
+  if (v['slice-log']) {
+    writeFileAtomic(v['slice-log'] as string, sliceLog.join(''));
+    written.push(v['slice-log'] as string);
+  }
   for (const [name, vr] of Object.entries(result.variants)) {
     if (!vr || vr.latencyUs.count === 0) continue;
     const p = hgrmPath(out, name as VariantName);
@@ -250,9 +258,12 @@ const command: Command = {
     process.on('SIGTERM', onSignal);
     opts.signal = ac.signal;
     let result: PagestreamResult;
+    /** --slice-log: one JSON line per measured round. */
+    const sliceLog: string[] = [];
     try {
       result = await runBenchmark(opts, {
         log: note,
+        onSlices: v['slice-log'] ? (round, variants, s) => sliceLog.push(JSON.stringify({ round, variants, ...s }) + '\n') : undefined,
         progress: !quiet && tty ? (line) => process.stderr.write('\r\x1b[K' + line) : undefined,
       });
     } catch (e) {
@@ -272,7 +283,7 @@ const command: Command = {
       process.off('SIGTERM', onSignal);
       if (!quiet && tty) process.stderr.write('\r\x1b[K');
     }
-    await writeOutputs(result, out, v, note);
+    await writeOutputs(result, out, v, note, sliceLog);
     if (v.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
     else if (v.format === 'pagebench') {
       const { toPagebenchSummary } = await reportModule<{ toPagebenchSummary(r: PagestreamResult, n: VariantName): unknown }>('pagebench');
