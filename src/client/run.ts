@@ -11,7 +11,8 @@
  * variant alike. Otherwise (one variant, open loop, --slice 0) the variants
  * run one after another within a round (phases). Client CPU is
  * process.cpuUsage() (every thread of the process) over each variant's
- * measured time: its phase, or the sum of its slices.
+ * measured time: its phase, or the sum of its slices. In slices, the
+ * V3-vs-V2 CPU ratio of a round is paired cycle by cycle (paired.ts).
  */
 import os from 'node:os';
 import { performance, PerformanceObserver } from 'node:perf_hooks';
@@ -392,7 +393,8 @@ export async function runBenchmark(opts: RunOptions, hooks: RunHooks = {}): Prom
             acc.slices.durationMs.push(Math.round((t1 - t) * 1000) / 1000);
             acc.slices.cpuUs.push(cpu1.user - cpu.user + cpu1.system - cpu.system);
             acc.slices.responses.push((resp1 - resp) >>> 0);
-            if (srv !== null && srv1 !== null) acc.slices.serverCpuUs.push(Math.round(srv1 - srv) / 1000);
+            // NaN (null in the slice log) where a /proc read failed, so the arrays stay aligned.
+            if (server !== null) acc.slices.serverCpuUs.push(srv !== null && srv1 !== null ? Math.round(srv1 - srv) / 1000 : NaN);
           }
           t = t1;
           cpu = cpu1;
