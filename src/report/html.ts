@@ -187,7 +187,8 @@ function comparisonTable(r: PagestreamResult): string {
       cell(fmtRatio(c.cpuPerResponseRatio), s.cpuPerResponseRatio, fmtRatio), cell(fmtSignedPct(c.bandwidthDeltaPct, 2), s.bandwidthDeltaPct, (x) => fmtSignedPct(x, 2)), fmtSignedPct(c.responseFrameBytesDeltaPct, 2)];
   });
   return table(['vs v2', 'throughput ratio', 'p50 ratio', 'p99 ratio', 'CPU / resp ratio', 'bandwidth Δ', 'bytes / resp Δ'], rows) +
-    '<p class="muted">Ratios are V3 over V2 in the same run; the grey line under each figure is the min … max of the per-round ratio (variants interleave within a round, so machine drift cancels). A spread that crosses 1.000 means the difference is within the noise.</p>';
+    '<p class="muted">Ratios are V3 over V2 in the same run; the grey line under each figure is the min … max of the per-round ratio (variants interleave within a round, so machine drift cancels). A spread that crosses 1.000 means the difference is within the noise.' +
+    (entries.some((k) => r.comparison[k]?.cpuPerResponseRatioFrom === 'cycles') ? ' The CPU ratio of a round is paired: the median over its cycles (one ' + Math.round((r.config.sliceS ?? 0) * 1000) + ' ms slice of each variant) of V3\'s CPU per response over V2\'s in the same cycle; the ratio of the round totals is <code>cpuPerResponseRatioTotals</code> in the result file.' : '') + '</p>';
 }
 
 function errorSection(r: PagestreamResult, vs: VariantName[]): string {
@@ -269,7 +270,7 @@ function headline(r: PagestreamResult): string {
     card('V3 throughput vs V2', fmtRatioPct(c.throughputRatio), sp.throughputRatio ? `rounds ${fmtRatioPct(sp.throughputRatio.min)} … ${fmtRatioPct(sp.throughputRatio.max)}` : ''),
     card('V3 p99 vs V2', fmtRatioPct(c.p99Ratio), `${esc(fmtUs(v2.latencyUs.p99))} → ${esc(fmtUs(v3.latencyUs.p99))}`),
     card('V3 bytes per response', `${v3.responseFrameBytes - v2.responseFrameBytes >= 0 ? '+' : ''}${fmtNum(v3.responseFrameBytes - v2.responseFrameBytes, 1)} B`, `${fmtNum(v2.responseFrameBytes, 1)} → ${fmtNum(v3.responseFrameBytes, 1)} B (${fmtSignedPct(c.responseFrameBytesDeltaPct ?? (v3.responseFrameBytes / v2.responseFrameBytes - 1) * 100, 2)})`),
-    card('V3 CPU per response vs V2', fmtRatioPct(c.cpuPerResponseRatio), `${fmtNum(v2.cpu?.perResponseUs, 2)} → ${fmtNum(v3.cpu?.perResponseUs, 2)} µs`),
+    card('V3 CPU per response vs V2', fmtRatioPct(c.cpuPerResponseRatio), `${fmtNum(v2.cpu?.perResponseUs, 2)} → ${fmtNum(v3.cpu?.perResponseUs, 2)} µs${c.cpuPerResponseRatioFrom === 'cycles' ? `; paired per cycle (totals ${esc(fmtRatioPct(c.cpuPerResponseRatioTotals))})` : ''}`),
   ].join('')}</div>`;
 }
 

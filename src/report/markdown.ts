@@ -67,6 +67,10 @@ export function renderMarkdown(result: PagestreamResult): string {
         }),
       ),
     );
+    const paired = cmp.filter((k) => r.comparison[k]!.cpuPerResponseRatioFrom === 'cycles');
+    if (paired.length) {
+      out.push('', `CPU/resp ratio: paired per cycle (one ${Math.round((r.config.sliceS ?? 0) * 1000)} ms slice of each variant) within each round, the median over the round's cycles. Ratio of the round totals: ${paired.map((k) => `${k} ${fmtRatio(r.comparison[k]!.cpuPerResponseRatioTotals!)}${spread(r.comparison[k]!.spread?.cpuPerResponseRatioTotals, fmtRatio)}`).join(', ')}.`);
+    }
   }
   out.push('', '### Mismatches and errors', '');
   const rows: string[][] = [];

@@ -78,3 +78,23 @@ test('HTML: self-contained (no external reference), escapes text, shows every se
   assert.doesNotMatch(html, /@import|url\(/, 'no CSS fetches');
   for (const id of ['latency', 'time', 'cost', 'comparison', 'errors', 'faults', 'config']) assert.ok(html.includes(`id="${id}"`), `section ${id}`);
 });
+
+test('reports: a paired CPU ratio says so, and shows the ratio of the round totals beside it', () => {
+  const r = makeResult({ seed: 5 });
+  r.config.sliceS = 0.01;
+  const c = r.comparison.v3!;
+  c.cpuPerResponseRatio = 1.012;
+  c.cpuPerResponseRatioFrom = 'cycles';
+  c.cpuPerResponseRatioTotals = 1.031;
+  c.spread = { ...c.spread, cpuPerResponseRatioTotals: { median: 1.031, min: 1.02, max: 1.044 } };
+  const md = renderMarkdown(r);
+  assert.match(md, /CPU\/resp ratio: paired per cycle \(one 10 ms slice of each variant\)/);
+  assert.match(md, /Ratio of the round totals: v3 1\.031 \(1\.020 … 1\.044\)/);
+  const html = renderHtml(r);
+  assert.match(html, /paired per cycle \(totals \+3\.1%\)/);
+  assert.match(html, /The CPU ratio of a round is paired/);
+  // From totals (phases, or an older result): no such line.
+  c.cpuPerResponseRatioFrom = 'totals';
+  assert.doesNotMatch(renderMarkdown(r), /paired per cycle/);
+  assert.doesNotMatch(renderHtml(r), /paired per cycle/);
+});
