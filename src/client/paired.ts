@@ -7,10 +7,11 @@
  *
  * Why not the ratio of the round's totals: on a shared VM a slice's CPU per
  * response moves by 4–33 % (sd) with whatever the host does in those
- * milliseconds, with a long right tail (a slice that lost its cache to a
- * neighbour). The totals carry every tail slice into the ratio at full
- * weight; the per-cycle ratio cancels what hits both slices of a cycle and
- * the median ignores what hits one. In A/A runs (`npm run bench:noise`,
+ * milliseconds, with a long right tail (slices in which the client
+ * stalled: ~10 ms of CPU for a tenth of the usual responses). The totals
+ * carry every tail slice into the ratio at full weight; the per-cycle ratio
+ * cancels what hits both slices of a cycle and the median ignores what hits
+ * one. In A/A runs (`npm run bench:noise`,
  * docs/performance.md "Seventh session") the median spread over rounds fell
  * from 1.46 % to 0.67 % (max 3.98 % to 1.46 %). The totals remain the
  * per-variant CPU per response, and their ratio is reported beside this one.
