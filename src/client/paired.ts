@@ -16,6 +16,7 @@
  * from 1.46 % to 0.67 % (max 3.98 % to 1.46 %). The totals remain the
  * per-variant CPU per response, and their ratio is reported beside this one.
  */
+import { spreadOf } from '../report/compare.js';
 
 /**
  * One round's measured slices in the order they ran: which variant held each,
@@ -48,8 +49,8 @@ export interface PairedRatio {
 /**
  * The paired ratio of variant `v` against variant `base` over a round of
  * `n` variants: cycle c is slices c·n … c·n+n−1 (each variant once). A cycle
- * where either slice received nothing (stalled, reconnecting) does not count;
- * undefined when no cycle counts.
+ * where either slice received nothing (stalled, reconnecting), or the base
+ * slice shows no CPU, does not count; undefined when no cycle counts.
  *
  * The responses of a slice are every response received while it ran: the
  * first ~0.3 ms of a slice still completes the previous variant's requests,
@@ -67,11 +68,10 @@ export function pairedCpuRatio(log: Pick<SliceLog, 'variant' | 'cpuUs' | 'respon
       if (log.variant[k] === base) b = k;
     }
     if (x < 0 || b < 0 || !(log.responses[x]! > 0) || !(log.responses[b]! > 0)) continue;
-    ratios.push((log.cpuUs[x]! / log.responses[x]!) / (log.cpuUs[b]! / log.responses[b]!));
+    const q = (log.cpuUs[x]! / log.responses[x]!) / (log.cpuUs[b]! / log.responses[b]!);
+    // No CPU read in the base slice (a clock that did not move): not a ratio (spreadOf drops it too).
+    if (Number.isFinite(q)) ratios.push(q);
   }
-  if (ratios.length === 0) return undefined;
-  ratios.sort((p, q) => p - q);
-  const mid = ratios.length >> 1;
-  const ratio = ratios.length % 2 ? ratios[mid]! : (ratios[mid - 1]! + ratios[mid]!) / 2;
-  return { ratio, cycles: ratios.length };
+  const s = spreadOf(ratios);
+  return s && { ratio: s.median, cycles: ratios.length };
 }

@@ -31,7 +31,7 @@ export function cpuRatioSource(x: Pick<VariantResult, 'rounds'>, baseName: Varia
 
 /** Round `r`'s CPU-per-response ratio against the same round of the base `b` (see cpuRatioSource). */
 export function roundCpuRatio(r: RoundFigures, b: RoundFigures, from: 'cycles' | 'totals'): number {
-  return from === 'cycles' ? r.pairedCpu!.ratio : b.cpuPerResponseUs === 0 ? NaN : r.cpuPerResponseUs / b.cpuPerResponseUs;
+  return from === 'cycles' ? r.pairedCpu!.ratio : ratio(r.cpuPerResponseUs, b.cpuPerResponseUs);
 }
 
 function perRound(x: VariantResult, base: VariantResult, f: (r: RoundFigures, b: RoundFigures) => number): number[] {
