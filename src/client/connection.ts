@@ -11,6 +11,10 @@
  * that straddles two reads is copied (into this connection's pending region).
  */
 import net from 'node:net';
+// The module binding, not the global: Node 20's globalThis.performance is a
+// lazy accessor, which optimized code cannot fold, so each read's clock went
+// through a generic global load and the accessor (perf, eighth session).
+import { performance } from 'node:perf_hooks';
 import { FrameReader } from '../protocol/frame-reader.js';
 import { StreamFrameReader } from './stream-reader.js';
 import type { ReadArena } from './stream-reader.js';

@@ -142,7 +142,10 @@ export class StreamFrameReader {
   }
 
   private lengthOf(buf: Buffer, at: number): number {
-    const len = buf.readInt32BE(at + 1);
+    // Element loads, not buf.readInt32BE: a method looked up on Buffer.prototype
+    // from optimized code went through a generic LoadIC call per frame (perf,
+    // eighth session); four byte loads inline.
+    const len = (buf[at + 1]! << 24) | (buf[at + 2]! << 16) | (buf[at + 3]! << 8) | buf[at + 4]!;
     if (len < 4 || len > STREAM_MAX_FRAME) throw new ProtocolError('ERR_BAD_LENGTH', `page-stream frame length ${len} out of range 4..${STREAM_MAX_FRAME}`);
     return len + 1;
   }
