@@ -6,7 +6,7 @@
  */
 import { VERIFY_CODE_NAMES, VERIFY_CODES } from '../protocol/getpage.js';
 import type { Comparison, PairedCpu, RoundFigures, Spread, VariantName, VariantResult } from '../report/result.js';
-import { cpuRatioSource, roundCpuRatio, spreadOf as exactSpreadOf } from '../report/compare.js';
+import { compareVariant, spreadOf as exactSpreadOf } from '../report/compare.js';
 import {
   C_BEHIND, C_BYTES_RECEIVED, C_BYTES_SENT, C_COUNT, C_ERRORS, C_MISMATCHES, C_RECONNECTS, C_REQUESTS, C_RESPONSES,
   C_READS, C_STREAM_BYTES_RECEIVED, C_UNDETECTED, C_WRITES,
@@ -180,34 +180,9 @@ export function spreadOf(values: number[]): Spread | undefined {
   return s && { median: round6(s.median), min: round6(s.min), max: round6(s.max) };
 }
 
-const ratio = (a: number, b: number): number => (b > 0 ? a / b : NaN);
-const bytesPerResponse = (r: RoundFigures): number => (r.responses > 0 ? r.bytesReceived / r.responses : NaN);
-
-/** `x` against v2, ratios per round then median and min–max. */
+/** `x` against v2 as `run` reports it: report/compare.ts's compareVariant, latency ratios per round, 6 decimals. */
 export function compare(x: VariantResult, v2: VariantResult): Comparison {
-  const pairs = x.rounds.map((r) => [r, v2.rounds.find((q) => q.round === r.round)] as const).filter((p) => p[1] !== undefined) as Array<readonly [RoundFigures, RoundFigures]>;
-  const per = (f: (a: RoundFigures, b: RoundFigures) => number): Spread | undefined => spreadOf(pairs.map(([a, b]) => f(a, b)));
-  const from = cpuRatioSource(x, 'v2');
-  const spread = {
-    throughputRatio: per((a, b) => ratio(a.throughputRps, b.throughputRps)),
-    p50Ratio: per((a, b) => ratio(a.p50Us, b.p50Us)),
-    p99Ratio: per((a, b) => ratio(a.p99Us, b.p99Us)),
-    cpuPerResponseRatio: per((a, b) => roundCpuRatio(a, b, from)),
-    cpuPerResponseRatioTotals: per((a, b) => roundCpuRatio(a, b, 'totals')),
-    bandwidthDeltaPct: per((a, b) => (ratio(bytesPerResponse(a), bytesPerResponse(b)) - 1) * 100),
-  };
-  const med = (s: Spread | undefined, fallback: number): number => (s ? s.median : round6(fallback));
-  return {
-    throughputRatio: med(spread.throughputRatio, ratio(x.throughputRps, v2.throughputRps)),
-    p50Ratio: med(spread.p50Ratio, ratio(x.latencyUs.p50, v2.latencyUs.p50)),
-    p99Ratio: med(spread.p99Ratio, ratio(x.latencyUs.p99, v2.latencyUs.p99)),
-    bandwidthDeltaPct: med(spread.bandwidthDeltaPct, (ratio(x.bytesReceived / x.responses, v2.bytesReceived / v2.responses) - 1) * 100),
-    cpuPerResponseRatio: med(spread.cpuPerResponseRatio, ratio(x.cpu.perResponseUs, v2.cpu.perResponseUs)),
-    cpuPerResponseRatioFrom: from,
-    cpuPerResponseRatioTotals: med(spread.cpuPerResponseRatioTotals, ratio(x.cpu.perResponseUs, v2.cpu.perResponseUs)),
-    responseFrameBytesDeltaPct: round6((ratio(x.responseFrameBytes, v2.responseFrameBytes) - 1) * 100),
-    spread: Object.fromEntries(Object.entries(spread).filter(([, s]) => s !== undefined)),
-  };
+  return compareVariant(x, v2, { latencyFrom: 'rounds', round: round6 });
 }
 
 function round3(x: number): number {
