@@ -1,9 +1,10 @@
 /*
- * The project's one native helper, built by `npm install` (node-gyp). Two
+ * The project's one native helper, built by `npm install` (node-gyp). Three
  * things Node does not offer: a TCP socket's receive buffer (sockopt.c, for
- * the client) and a write to a socket without a Writable chunk (writev.c: one
+ * the client), a write to a socket without a Writable chunk (writev.c: one
  * writev over slices of long-lived buffers for the emulator's output, one
- * write of a byte range for the client's request batches). Everything works
+ * write of a byte range for the client's request batches), and another
+ * process's CPU clock (cpuclock.c, the emulator's CPU at every time slice). Everything works
  * without it, slower or with kernel-autotuned buffers, and says so.
  */
 #include "addon.h"
@@ -18,5 +19,6 @@ NAPI_MODULE_INIT() {
   add(env, exports, "setReceiveBuffer", SetReceiveBuffer);
   add(env, exports, "writeFrames", WriteFrames);
   add(env, exports, "writeBytes", WriteBytes);
+  add(env, exports, "processCpuNs", ProcessCpuNs);
   return exports;
 }

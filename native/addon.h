@@ -5,4 +5,5 @@
 napi_value SetReceiveBuffer(napi_env env, napi_callback_info info);
 napi_value WriteFrames(napi_env env, napi_callback_info info);
 napi_value WriteBytes(napi_env env, napi_callback_info info);
+napi_value ProcessCpuNs(napi_env env, napi_callback_info info);
 #endif

@@ -4,11 +4,12 @@
  * receive buffers. null where /proc does not answer.
  */
 import { closeSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
+import { nativeAddon } from '../native/addon.js';
+import type { NativeAddon } from '../native/addon.js';
 
 /**
- * CPU time of a local process so far, in nanoseconds, read synchronously: the
- * sum of /proc/<pid>/task/<tid>/schedstat (time on CPU) over its threads.
- * null once the process is gone. For many reads, ProcessCpuReader.
+ * CPU time of a local process so far, in nanoseconds, read synchronously
+ * (ProcessCpuReader: its CPU clock, else /proc). null once the process is gone.
  */
 export function processCpuNs(pid: number): number | null {
   const reader = new ProcessCpuReader(pid);
@@ -22,18 +23,29 @@ export function processCpuNs(pid: number): number | null {
 /**
  * A process's CPU time read many times a second (run.ts reads the embedded
  * emulator's at every 10 ms time-slice switch, where an HTTP round trip to its
- * management API would be slow, asynchronous and itself emulator CPU). The
- * thread list is read once, at construction, and every thread's schedstat
- * file stays open and is re-read from offset 0 (procfs renders it afresh):
- * listing and opening on every read cost ~120 µs of the load generator's own
- * CPU for an 11-thread emulator, some 12 ms a second at 100 reads a second
- * (~25 µs each kept open: 2.5 ms a second).
+ * management API would be slow, asynchronous and itself emulator CPU).
+ *
+ * With the native helper: one clock_gettime on the process's CPU clock
+ * (native/cpuclock.c), all threads to the nanosecond. Without it: the sum of
+ * every thread's /proc/<pid>/task/<tid>/schedstat, the thread list read once
+ * and each file kept open and re-read from offset 0 (procfs renders it
+ * afresh). The /proc way costs one read per thread, ~10 for the emulator:
+ * in the eighth session's profile of a default run it was the biggest part of
+ * the load generator's main-thread work at the switches, which is charged to
+ * the client's CPU per response like everything else in the process.
  */
 export class ProcessCpuReader {
   private fds: number[] = [];
   private readonly buf = Buffer.alloc(64);
+  private readonly pid: number;
+  private readonly clock: NativeAddon | null;
 
-  constructor(pid: number) {
+  /** `useClock` false: /proc even where the clock works (tests compare the two ways). */
+  constructor(pid: number, useClock = true) {
+    this.pid = pid;
+    const native = useClock ? nativeAddon() : null;
+    this.clock = native !== null && native.processCpuNs(pid) >= 0 ? native : null;
+    if (this.clock !== null) return;
     try {
       for (const tid of readdirSync(`/proc/${pid}/task`)) {
         try {
@@ -47,8 +59,21 @@ export class ProcessCpuReader {
     }
   }
 
-  /** CPU time of the threads seen at construction, ns; null when none can be read (the process is gone). */
+  /** Whether reads go through the process's CPU clock (one system call) rather than /proc. */
+  get viaClock(): boolean {
+    return this.clock !== null;
+  }
+
+  /**
+   * CPU time, ns: through the clock, of every thread the process has had;
+   * through /proc, of the threads seen at construction. null when it cannot
+   * be read (the process is gone).
+   */
   read(): number | null {
+    if (this.clock !== null) {
+      const ns = this.clock.processCpuNs(this.pid);
+      return ns >= 0 ? ns : null;
+    }
     let ns = 0;
     let read = 0;
     const b = this.buf;

@@ -18,6 +18,8 @@ export interface NativeAddon {
   writeFrames(fd: number, base0: Buffer, base1: Buffer, base2: Buffer, iov: Float64Array, n: number): number;
   /** One write(2) of buf[offset, offset + length): bytes written, or -errno when nothing was written. */
   writeBytes(fd: number, buf: Buffer, offset: number, length: number): number;
+  /** Another process's CPU time so far (all threads), ns, through its CPU clock (clock_getcpuclockid); -errno on failure. */
+  processCpuNs(pid: number): number;
 }
 
 let addon: NativeAddon | null | undefined;

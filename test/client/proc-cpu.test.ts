@@ -1,16 +1,20 @@
 /**
- * Another process's CPU time from /proc (src/client/proc-cpu.ts), as run.ts
- * reads the embedded emulator's at every time-slice switch: the kept-open
- * reader agrees with a fresh listing, grows by what a busy child burns, and
- * answers null once the process is gone. Linux only.
+ * Another process's CPU time (src/client/proc-cpu.ts), as run.ts reads the
+ * embedded emulator's at every time-slice switch, both ways: the process's CPU
+ * clock (native helper) and kept-open /proc schedstat files. Each agrees with
+ * a fresh reading and with the other way, grows by what a busy child burns,
+ * and answers null once the process is gone. Linux only.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { ProcessCpuReader, processCpuNs } from '../../src/client/proc-cpu.js';
+import { nativeAddon } from '../../src/native/addon.js';
 
-test('ProcessCpuReader: agrees with processCpuNs, sees a child burn CPU, null after it exits', { skip: !existsSync('/proc/self/task') && 'needs Linux /proc' }, async () => {
+for (const way of ['clock', 'proc'] as const) test(`ProcessCpuReader through ${way === 'clock' ? 'the CPU clock' : '/proc'}: agrees with a fresh reading and the other way, sees a child burn CPU, null after it exits`, {
+  skip: !existsSync('/proc/self/task') ? 'needs Linux /proc' : way === 'clock' && nativeAddon() === null ? 'the native helper is not built' : false,
+}, async () => {
   // A child that waits for a line on stdin, then spins for 300 ms of CPU (user + system:
   // the loop's own getrusage calls are mostly system time) and waits again.
   const child = spawn(process.execPath, ['-e', `
@@ -20,11 +24,17 @@ test('ProcessCpuReader: agrees with processCpuNs, sees a child burn CPU, null af
   const line = (): Promise<void> => new Promise((r) => child.stdout.once('data', () => r()));
   try {
     await line();
-    const reader = new ProcessCpuReader(child.pid!);
+    const reader = new ProcessCpuReader(child.pid!, way === 'clock');
+    assert.equal(reader.viaClock, way === 'clock');
     const a = reader.read();
     const fresh = processCpuNs(child.pid!);
-    assert.ok(a !== null && fresh !== null && a > 0);
-    assert.ok(Math.abs(fresh - a) < 20e6, `kept-open ${a} ns against a fresh listing ${fresh} ns`);
+    const other = new ProcessCpuReader(child.pid!, way !== 'clock');
+    const b0 = other.read();
+    other.close();
+    assert.ok(a !== null && fresh !== null && b0 !== null && a > 0);
+    // The idle child burns nothing between the readings: both ways, and a fresh one, agree.
+    assert.ok(Math.abs(fresh - a) < 20e6, `kept-open ${a} ns against a fresh reading ${fresh} ns`);
+    assert.ok(Math.abs(b0 - a) < 20e6, `${way}: ${a} ns, the other way: ${b0} ns`);
     child.stdin.write('go\n');
     await line();
     const b = reader.read()!;
@@ -37,7 +47,7 @@ test('ProcessCpuReader: agrees with processCpuNs, sees a child burn CPU, null af
     await new Promise((r) => setTimeout(r, 50));
     assert.equal(reader.read(), null, 'the process is gone');
     reader.close();
-    assert.equal(new ProcessCpuReader(child.pid!).read(), null, 'no such process: null from the start');
+    assert.equal(new ProcessCpuReader(child.pid!, way === 'clock').read(), null, 'no such process: null from the start');
   } finally {
     child.kill();
   }
