@@ -16,10 +16,15 @@ import { HARD_TIMEOUT_MS } from './helpers/args.js';
 const dir = mkdtempSync(path.join(tmpdir(), 'psb-signals-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 
-/** Embedded emulator, one variant, long enough that only the signal can end it. */
-function embeddedArgs(out: string, durationS: number): string[] {
+/**
+ * Embedded emulator, long enough that only the signal can end it: one variant
+ * (one phase per round), or all three in 10 ms time slices, where the main
+ * thread sleeps in Atomics.wait between switches and reaches the event loop,
+ * and so the signal handler, only every tenth slice.
+ */
+function embeddedArgs(out: string, durationS: number, protocol: 'v3' | 'both' = 'v3'): string[] {
   // Not --quiet: the run's notes on stderr say when the target is ready and measuring starts.
-  return ['run', '--protocol', 'v3', '--connections', '2', '--pipeline', '4', '--workers', '1', '--duration', String(durationS), '--warmup', '0', '--rounds', '1', '--out', out];
+  return ['run', '--protocol', protocol, '--connections', '2', '--pipeline', '4', '--workers', '1', '--duration', String(durationS), '--warmup', '0', '--rounds', '1', '--out', out];
 }
 
 /** Wait for the emulator child (a descendant whose command line has `serve`) and return its pid. */
@@ -37,10 +42,10 @@ async function emulatorPid(cliPid: number): Promise<number> {
 const STOP_BOUND_MS = 5000; // contract says 2 s; the bound is generous so this tests behaviour, not speed
 
 describe('signals', { concurrency: 1 }, () => {
-  for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
-    test(`${sig} mid-run: stops, partial result, exit ${code}, emulator child gone`, { timeout: HARD_TIMEOUT_MS + 10_000 }, async (t) => {
-      const out = path.join(dir, `${sig}.json`);
-      const h = spawnCli(embeddedArgs(out, 60), { timeoutMs: HARD_TIMEOUT_MS + 5000 });
+  for (const [sig, code, protocol] of [['SIGINT', 130, 'v3'], ['SIGTERM', 143, 'v3'], ['SIGINT', 130, 'both']] as const) {
+    test(`${sig} mid-run${protocol === 'both' ? ' in time slices' : ''}: stops, partial result, exit ${code}, emulator child gone`, { timeout: HARD_TIMEOUT_MS + 10_000 }, async (t) => {
+      const out = path.join(dir, `${sig}-${protocol}.json`);
+      const h = spawnCli(embeddedArgs(out, 60, protocol), { timeoutMs: HARD_TIMEOUT_MS + 5000 });
       const emu = await emulatorPid(h.child.pid!);
       // Into the measurement: the emulator is ready and the run announced its rounds.
       await h.waitFor(/round\(s\) of/);
