@@ -388,9 +388,9 @@ export async function runBenchmark(opts: RunOptions, hooks: RunHooks = {}): Prom
       let srv = server !== null ? server.read() : null;
       /**
        * The end of variant v's slice: read the clocks and counters, charge the
-       * slice to v. A plain function, not the async loop's body: it runs a
-       * hundred times a second and is optimized like any hot function, where
-       * the async loop ran mostly as baseline code (perf, eighth session).
+       * slice to v. A plain function, not the async loop's body, so that it
+       * can be optimized on its own: the async loop ran as baseline code for
+       * most of a run (perf, eighth session).
        */
       const endSlice = (v: number): void => {
         const cpu1 = process.cpuUsage();
@@ -407,7 +407,7 @@ export async function runBenchmark(opts: RunOptions, hooks: RunHooks = {}): Prom
           acc.slices.durationMs.push(Math.round((t1 - t) * 1000) / 1000);
           acc.slices.cpuUs.push(cpu1.user - cpu.user + cpu1.system - cpu.system);
           acc.slices.responses.push((resp1 - resp) >>> 0);
-          // NaN (null in the slice log) where a /proc read failed, so the arrays stay aligned.
+          // NaN (null in the slice log) where a read of the emulator's CPU failed, so the arrays stay aligned.
           if (server !== null) acc.slices.serverCpuUs.push(srv !== null && srv1 !== null ? Math.round(srv1 - srv) / 1000 : NaN);
         }
         cpu = cpu1;
