@@ -20,11 +20,6 @@ export const FAILED = 3; // workers that could not start (bug or fatal setup err
  */
 export const ACTIVE = 4;
 export const ALL_ACTIVE = -1;
-/**
- * Time slices: the main thread sleeps between switches in Atomics.wait on this
- * slot (always 0), a futex with a timeout; an abort notifies it.
- */
-export const SLICE_SLEEP = 5;
 const HEADER = 8;
 
 export const PHASE_CONNECT = 0;

@@ -23,7 +23,7 @@ import { UsageError } from '../protocol/errors.js';
 import { hi32, lo32 } from '../protocol/u64.js';
 import { formatRelTag } from '../protocol/text.js';
 import {
-  ABORT, ACTIVE, ALL_ACTIVE, SLICE_SLEEP, createControl, FAILED, sliceVariant, L_CONNECTED, L_ERRORS, L_KIB_RECEIVED, L_MISMATCHES, L_P99_US, L_RESPONSES, liveIndex, PHASE, PHASE_CONNECT,
+  ABORT, ACTIVE, ALL_ACTIVE, createControl, FAILED, sliceVariant, L_CONNECTED, L_ERRORS, L_KIB_RECEIVED, L_MISMATCHES, L_P99_US, L_RESPONSES, liveIndex, PHASE, PHASE_CONNECT,
   PHASE_MEASURE, PHASE_STOP, PHASE_WARMUP, READY,
 } from './control.js';
 import { parsePattern, shardRange } from './keys.js';
@@ -34,6 +34,7 @@ import { variantsOf } from './options.js';
 import { parseTargetUrl, resolveTarget } from './target.js';
 import { pinEmulatorAndClient } from './affinity.js';
 import { ProcessCpuReader, rcvbufAutotuning } from './proc-cpu.js';
+import { AbortableSleeper } from './sleeper.js';
 import { receiveBufferSupported } from './sockopt.js';
 import { oracleLevel } from './oracle.js';
 import type { ResolvedTarget } from './target.js';
@@ -124,15 +125,6 @@ function slicedRun(opts: RunOptions, variants: VariantName[]): boolean {
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
-
-/**
- * Time slices: the main thread blocks in Atomics.wait between switches, and
- * returns to the event loop every YIELD_SLICES slices (100 ms at 10 ms), so
- * that a Ctrl-C (a signal handler on the loop) and worker messages get through
- * (test/robustness/signals.test.ts stops a sliced run with SIGINT).
- */
-const YIELD_SLICES = 10;
-const yieldToLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 function sleepOrAbort(ms: number, signal: AbortSignal | undefined): Promise<void> {
   if (!signal) return sleep(ms);
@@ -368,11 +360,11 @@ export async function runBenchmark(opts: RunOptions, hooks: RunHooks = {}): Prom
      * each slice's wall time and CPU (this process's; the embedded emulator's,
      * read through its CPU clock at the same moment) to the variant that held it.
      *
-     * Between switches the main thread blocks in Atomics.wait, not on a timer:
-     * its CPU counts in the client's CPU per response, and a timer, a promise
-     * and async-hook work a hundred times a second cost more than the switch
-     * itself (docs/performance.md, eighth session). It returns to the event
-     * loop every YIELD_SLICES slices for signals and worker messages.
+     * The sleep between switches keeps one abort listener for the whole loop
+     * (sleeper.ts): the main thread's CPU counts in the client's CPU per
+     * response. Blocking it in Atomics.wait instead, returning to the event
+     * loop every tenth slice, saved ~4 ms/s more but widened the CPU ratio's
+     * spread in alternated runs (docs/performance.md, eighth session).
      */
     const slices = async (totalMs: number, vs: VariantName[], round: number, phaseName: string, acc: MeasureWindow | null): Promise<boolean> => {
       const n = vs.length;
@@ -380,6 +372,7 @@ export async function runBenchmark(opts: RunOptions, hooks: RunHooks = {}): Prom
       const sliceMs = totalMs / (cycles * n);
       const pid = acc ? target.emulator?.pid : undefined;
       const server = pid !== undefined ? new ProcessCpuReader(pid) : null;
+      const sleeper = new AbortableSleeper(opts.signal);
       const start = performance.now();
       let nextProgress = start + 1000;
       let t = start;
@@ -425,14 +418,13 @@ export async function runBenchmark(opts: RunOptions, hooks: RunHooks = {}): Prom
           const v = sliceVariant(k, n);
           Atomics.store(ctl, ACTIVE, v);
           Atomics.notify(ctl, ACTIVE);
-          // Each slice ends on the schedule (start + (k + 1) slices): lateness does not accumulate.
-          const ms = start + (k + 1) * sliceMs - performance.now();
-          if (ms > 0) Atomics.wait(ctl, SLICE_SLEEP, 0, ms);
+          // Each slice ends on the schedule (start + (k + 1) slices): timer lateness does not accumulate.
+          await sleeper.sleep(Math.max(0, start + (k + 1) * sliceMs - performance.now()));
           endSlice(v);
-          if ((k + 1) % YIELD_SLICES === 0) await yieldToLoop();
         }
         return !aborted();
       } finally {
+        sleeper.dispose();
         server?.close();
       }
     };
