@@ -3,8 +3,8 @@
  * call: clock_gettime on the clock clock_getcpuclockid(2) names for that pid.
  * The load generator reads the embedded emulator's CPU at every 10 ms time
  * slice switch; /proc/<pid>/task/<tid>/schedstat needs one read per thread
- * (~10 for the emulator), which cost the generator's main thread more than
- * all its other per-switch work together. The kernel answers this clock from
+ * (~10 for the emulator), ~15 % of the generator's main-thread work at the
+ * switches in the eighth session's profile. The kernel answers this clock from
  * the scheduler's own runtime accounting, to the nanosecond, including the
  * time of threads still running on another CPU.
  *

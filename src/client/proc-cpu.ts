@@ -30,9 +30,9 @@ export function processCpuNs(pid: number): number | null {
  * every thread's /proc/<pid>/task/<tid>/schedstat, the thread list read once
  * and each file kept open and re-read from offset 0 (procfs renders it
  * afresh). The /proc way costs one read per thread, ~10 for the emulator:
- * in the eighth session's profile of a default run it was the biggest part of
- * the load generator's main-thread work at the switches, which is charged to
- * the client's CPU per response like everything else in the process.
+ * ~15 % of the load generator's main-thread work at the switches in the
+ * eighth session's profile of a default run, and the main thread's CPU is
+ * charged to the client's CPU per response like everything in the process.
  */
 export class ProcessCpuReader {
   private fds: number[] = [];
