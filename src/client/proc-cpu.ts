@@ -71,6 +71,11 @@ export class ProcessCpuReader {
    */
   read(): number | null {
     if (this.clock !== null) {
+      // The pid is resolved afresh on every read (the /proc files stay bound
+      // to their threads): after the process dies this answers null, unless
+      // the pid were handed to a new process first, which Linux's sequential
+      // pid allocation does not do within a run's seconds.
+
       const ns = this.clock.processCpuNs(this.pid);
       return ns >= 0 ? ns : null;
     }
