@@ -75,7 +75,6 @@ export class ProcessCpuReader {
       // to their threads): after the process dies this answers null, unless
       // the pid were handed to a new process first, which Linux's sequential
       // pid allocation does not do within a run's seconds.
-
       const ns = this.clock.processCpuNs(this.pid);
       return ns >= 0 ? ns : null;
     }
