@@ -31,7 +31,7 @@ export interface SliceLog {
   cpuUs: number[];
   /** Responses (every variant's) received during slice k. */
   responses: number[];
-  /** Embedded emulator: its CPU (µs) during slice k (NaN: its /proc read failed); empty otherwise. */
+  /** Embedded emulator: its CPU (µs) during slice k (NaN: the read of its CPU failed); empty otherwise. */
   serverCpuUs: number[];
 }
 

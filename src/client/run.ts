@@ -169,8 +169,6 @@ export async function runBenchmark(opts: RunOptions, hooks: RunHooks = {}): Prom
   const pinning = opts.pin && target.emulator ? pinEmulatorAndClient(target.emulator.pid) : undefined;
   if (pinning && !pinning.applied) log(`--pin skipped: ${pinning.skipped}`);
   const phases: PhaseFigures[] = [];
-  /** Embedded emulator CPU (us) per "variant/round" measurement window. */
-  const serverCpuUs = new Map<string, number>();
   let partialReason: string | undefined;
   try {
     await hooks.onTargetReady?.({ mgmt: target.mgmt, embedded: !!target.emulator, rels: target.rels.map(formatRelTag) });
@@ -336,7 +334,6 @@ export async function runBenchmark(opts: RunOptions, hooks: RunHooks = {}): Prom
       const results = await Promise.all(tasks);
       if (failure) throw failure;
       return vs.map((variant, v) => {
-        if (acc.serverUs[v]! > 0) serverCpuUs.set(`${variant}/${round}`, acc.serverUs[v]!);
         // Sliced: each variant's CPU per response against the round's first variant's, cycle by cycle.
         const paired = sliced && v > 0 ? pairedCpuRatio(acc.slices, vs.length, v, 0) : undefined;
         const gcIn = mainGc.filter((e) => acc.windows.some(([a, b, x]) => x === v && e.start >= a && e.start < b));
@@ -450,7 +447,7 @@ export async function runBenchmark(opts: RunOptions, hooks: RunHooks = {}): Prom
     const autotuning = rcvbufAutotuning();
     if (autotuning !== null) result.config.tcpRcvbufAutotuning = autotuning;
     result.config.rcvbuf = rcvbufApplied(opts.rcvbufBytes, phases);
-    addServerCpu(result, phases, serverCpuUs);
+    addServerCpu(result, phases);
     return result;
   } finally {
     pinning?.restore();
@@ -583,11 +580,10 @@ function rcvbufApplied(requestedBytes: number, phases: PhaseFigures[]): NonNulla
  * emulator process's CPU per response over the same measurement windows, so a
  * reader can see which side of the socket is the expensive one.
  */
-function addServerCpu(r: PagestreamResult, phases: PhaseFigures[], cpuUs: Map<string, number>): void {
-  if (cpuUs.size === 0) return;
+function addServerCpu(r: PagestreamResult, phases: PhaseFigures[]): void {
   for (const [name, v] of Object.entries(r.variants)) {
-    const ps = phases.filter((p) => p.variant === name && cpuUs.has(`${name}/${p.round}`));
-    const us = ps.reduce((s, p) => s + cpuUs.get(`${name}/${p.round}`)!, 0);
+    const ps = phases.filter((p) => p.variant === name && p.serverCpuUs !== undefined);
+    const us = ps.reduce((s, p) => s + p.serverCpuUs!, 0);
     const responses = ps.reduce((s, p) => s + p.counters[C_RESPONSES]!, 0);
     if (v && responses > 0) (v as VariantResult & { server?: { cpuUs: number; cpuPerResponseUs: number } }).server = { cpuUs: Math.round(us), cpuPerResponseUs: Math.round((us / responses) * 1e6) / 1e6 };
   }

@@ -97,6 +97,10 @@ test('default target: three variants interleaved, result file per contract, tabl
       assert.ok(x.readsPerResponse! > 0 && x.readsPerResponse! < 2, `${name} round ${x.round}: ${x.readsPerResponse} reads per response`);
       assert.ok(x.serverCpuPerResponseUs! > 0, `${name} round ${x.round}: emulator CPU per response ${x.serverCpuPerResponseUs}`);
     }
+    // The variant's emulator CPU is its rounds' together (rounded to 6 digits per round, so within 1 µs a round).
+    const v = res.variants[name]! as typeof res.variants[typeof name] & { server?: { cpuUs: number } };
+    const fromRounds = v.rounds.reduce((s, x) => s + x.serverCpuPerResponseUs! * x.responses, 0);
+    assert.ok(v.server !== undefined && Math.abs(v.server.cpuUs - fromRounds) <= v.rounds.length + 1, `${name}: emulator CPU ${v.server?.cpuUs} µs against its rounds' ${fromRounds}`);
   }
   const med3 = (xs: number[]): number => [...xs].sort((a, b) => a - b)[1]!;
   assert.equal(c.cpuPerResponseRatioFrom, 'cycles');
