@@ -6,18 +6,23 @@
  * per variant. One task per worker per round — never per request.
  *
  * Time slices: each variant has its own connections and its own ShardStats;
- * only the variant at index ACTIVE of the control block sends. The worker
- * waits on ACTIVE with Atomics.waitAsync, so a new slice's pipelines refill
- * within microseconds of the main thread's switch, not at the next tick.
+ * only the variant at index ACTIVE of the control block sends. Worker 0
+ * conducts the slices (conductor.ts): its connections check the slice's end
+ * at every socket read, its timer at every tick, and it restarts the new
+ * variant's pipelines itself. Other workers wait on ACTIVE with
+ * Atomics.waitAsync, so their pipelines refill within microseconds of the
+ * switch, not at the next tick.
  */
 import { performance, PerformanceObserver } from 'node:perf_hooks';
 import type { EventLoopUtilization } from 'node:perf_hooks';
+import { SliceConductor, sumCounters } from '../src/client/conductor.js';
 import { PageStreamConnection } from '../src/client/connection.js';
 import {
   ABORT, ACTIVE, creationVariant, L_CONNECTED, L_ERRORS, L_KIB_RECEIVED, L_MISMATCHES, L_P99_US, L_RESPONSES, liveIndex, PHASE, PHASE_CONNECT,
   PHASE_MEASURE, PHASE_STOP, READY,
 } from '../src/client/control.js';
 import { BlockChooser, makeKeySpace } from '../src/client/keys.js';
+import { ProcessCpuReader } from '../src/client/proc-cpu.js';
 import { ReadArena } from '../src/client/stream-reader.js';
 import { C_ALL_BYTES_RECEIVED, C_ALL_RESPONSES, C_ERRORS, C_MISMATCHES, ShardStats } from '../src/client/shard-stats.js';
 import { MODE_V2, MODE_V3, MODE_V3_NOVERIFY } from '../src/client/stream-core.js';
@@ -96,17 +101,28 @@ export default async function runShard(task: ShardTask): Promise<ShardResult[]> 
   let active = Atomics.load(control, ACTIVE);
   const switchAt: number[] = [performance.now()];
   const switchTo: number[] = [active];
-  let watching = nv > 1;
+  const switchTo_ = (a: number, now: number): void => {
+    active = a;
+    switchAt.push(now);
+    switchTo.push(a);
+    for (const c of byVariant[a]!) c.resume(now);
+  };
+  // Worker 0 of a sliced round conducts; the others follow ACTIVE.
+  const server = task.slicePlan && task.emulatorPid !== undefined ? new ProcessCpuReader(task.emulatorPid) : null;
+  const conductor = task.slicePlan && nv > 1
+    ? new SliceConductor(control, nv, task.slicePlan, {
+      now: () => performance.now(),
+      cpu: () => process.cpuUsage(),
+      responses: () => sumCounters(responseCounters),
+      server: server !== null ? () => server.read() : null,
+    }, switchTo_)
+    : null;
+  if (conductor !== null) for (const c of conns) c.conductedBy(conductor);
+  let watching = nv > 1 && conductor === null;
   const onActive = (): void => {
     if (!watching) return;
     const a = Atomics.load(control, ACTIVE);
-    if (a !== active) {
-      active = a;
-      const now = performance.now();
-      switchAt.push(now);
-      switchTo.push(a);
-      for (const c of byVariant[a]!) c.resume(now);
-    }
+    if (a !== active) switchTo_(a, performance.now());
     watch();
   };
   const watch = (): void => {
@@ -164,6 +180,8 @@ export default async function runShard(task: ShardTask): Promise<ShardResult[]> 
   await new Promise<void>((resolve) => {
     const timer = setInterval(() => {
       const now = performance.now();
+      // First: it may start the warm-up's slices, or set the measurement's start or end.
+      conductor?.poll(now);
       const phase = Atomics.load(control, PHASE);
       // Start connections gradually: at most MAX_CONNECTING in the handshake at once.
       if (started < conns.length) {
@@ -218,6 +236,7 @@ export default async function runShard(task: ShardTask): Promise<ShardResult[]> 
     }, openLoop ? OPEN_LOOP_TICK_MS : TICK_MS);
   });
 
+  server?.close();
   // Let the observer deliver the last GC entries before counting.
   await new Promise((r) => setTimeout(r, 5));
   obs.disconnect();
@@ -247,6 +266,7 @@ export default async function runShard(task: ShardTask): Promise<ShardResult[]> 
       rcvbufMinBytes: st.rcvbufMinBytes,
       rcvbufFailed: st.rcvbufFailed,
       elu,
+      ...(conductor !== null && v === 0 ? { slices: conductor.report } : {}),
     };
   });
 }

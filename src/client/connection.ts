@@ -16,6 +16,7 @@ import net from 'node:net';
 // through a generic global load and the accessor (perf, eighth session).
 import { performance } from 'node:perf_hooks';
 import { FrameReader } from '../protocol/frame-reader.js';
+import type { SliceConductor } from './conductor.js';
 import { StreamFrameReader } from './stream-reader.js';
 import type { ReadArena } from './stream-reader.js';
 import type { FrameHandler } from '../protocol/frame-reader.js';
@@ -111,6 +112,8 @@ export class PageStreamConnection implements FrameHandler, CoreOwner {
   /** Where feed() publishes this variant's response total after each read (countResponsesIn). */
   private responseCounters: Int32Array = NO_COUNTERS;
   private responseCounter = 0;
+  /** Worker 0 of a sliced round: the conductor whose slice end every read checks (conductedBy). */
+  private conductor: SliceConductor | null = null;
   /** Replaced by the hot-loop test with a sink; the socket path writes a view. */
   writeOut: (buf: Buffer, start: number, end: number) => void;
   /**
@@ -140,7 +143,11 @@ export class PageStreamConnection implements FrameHandler, CoreOwner {
     // One closure per connection, made once: the onread callback.
     // `buf` is always our readBuffer (a Buffer); the typing says Uint8Array.
     this.onReadCb = (n: number, buf: Uint8Array): boolean => {
-      this.feed(buf as Buffer, n, performance.now());
+      const now = performance.now();
+      this.feed(buf as Buffer, n, now);
+      // Time slices, worker 0: the first read past the slice's end switches it (conductor.ts).
+      const c = this.conductor;
+      if (c !== null && now >= c.due[0]!) c.next();
       return true;
     };
     this.writeOut = (buf, start, end) => {
@@ -165,9 +172,14 @@ export class PageStreamConnection implements FrameHandler, CoreOwner {
     };
   }
 
+  /** Worker 0 of a sliced round: check the conductor's slice end after every socket read. */
+  conductedBy(c: SliceConductor): void {
+    this.conductor = c;
+  }
+
   /**
    * Publish this worker's response total of this connection's variant into
-   * `counters[index]` after every socket read (time slices: the main thread
+   * `counters[index]` after every socket read (time slices: the conductor
    * counts each slice's responses at the switch). One store per read, not per response.
    */
   countResponsesIn(counters: Int32Array, index: number): void {

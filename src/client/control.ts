@@ -13,10 +13,10 @@ export const FAILED = 3; // workers that could not start (bug or fatal setup err
 /**
  * Time slices (run.ts): the index, in the task's variant list, of the one
  * variant whose connections may send requests; ALL_ACTIVE when every
- * connection sends (one variant per task, or open loop). Changed by the main
- * thread and announced with Atomics.notify; connections read it once per
- * socket read, the worker wakes on the notify to restart the new variant's
- * pipelines at once.
+ * connection sends (one variant per task, or open loop). Changed by worker
+ * 0's slice conductor (conductor.ts) and announced with Atomics.notify;
+ * connections read it once per socket read, the other workers wake on the
+ * notify to restart the new variant's pipelines at once.
  */
 export const ACTIVE = 4;
 export const ALL_ACTIVE = -1;

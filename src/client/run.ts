@@ -8,7 +8,8 @@
  * variant's connections at once and the variants take turns sending, one
  * `--slice` each (A B C A B C …), so that drift shorter than a round — this
  * machine's throughput moves between regimes within a second — hits every
- * variant alike. Otherwise (one variant, open loop, --slice 0) the variants
+ * variant alike; worker 0 switches them (conductor.ts) while this thread
+ * waits. Otherwise (one variant, open loop, --slice 0) the variants
  * run one after another within a round (phases). Client CPU is
  * process.cpuUsage() (every thread of the process) over each variant's
  * measured time: its phase, or the sum of its slices. In slices, the
@@ -23,7 +24,7 @@ import { UsageError } from '../protocol/errors.js';
 import { hi32, lo32 } from '../protocol/u64.js';
 import { formatRelTag } from '../protocol/text.js';
 import {
-  ABORT, ACTIVE, ALL_ACTIVE, createControl, FAILED, sliceVariant, L_CONNECTED, L_ERRORS, L_KIB_RECEIVED, L_MISMATCHES, L_P99_US, L_RESPONSES, liveIndex, PHASE, PHASE_CONNECT,
+  ABORT, ACTIVE, ALL_ACTIVE, createControl, FAILED, L_CONNECTED, L_ERRORS, L_KIB_RECEIVED, L_MISMATCHES, L_P99_US, L_RESPONSES, liveIndex, PHASE, PHASE_CONNECT,
   PHASE_MEASURE, PHASE_STOP, PHASE_WARMUP, READY,
 } from './control.js';
 import { parsePattern, shardRange } from './keys.js';
@@ -33,14 +34,14 @@ import type { RunOptions } from './options.js';
 import { variantsOf } from './options.js';
 import { parseTargetUrl, resolveTarget } from './target.js';
 import { pinEmulatorAndClient } from './affinity.js';
-import { ProcessCpuReader, rcvbufAutotuning } from './proc-cpu.js';
-import { AbortableSleeper } from './sleeper.js';
+import { rcvbufAutotuning } from './proc-cpu.js';
 import { receiveBufferSupported } from './sockopt.js';
 import { oracleLevel } from './oracle.js';
 import type { ResolvedTarget } from './target.js';
 import type { ShardResult, ShardTask } from './task.js';
 import { compare, phaseFromWorkers, roundFigures, variantResult } from './aggregate.js';
 import { newSliceLog, pairedCpuRatio } from './paired.js';
+import type { SlicePlan, SliceReport } from './conductor.js';
 import type { SliceLog } from './paired.js';
 import type { PhaseFigures } from './aggregate.js';
 
@@ -117,6 +118,35 @@ function newWindow(n: number, startS: number): MeasureWindow {
   return { startS, durationMs: zeros(), user: zeros(), system: zeros(), serverUs: zeros(), windows: [], slices: newSliceLog() };
 }
 
+/**
+ * A sliced round's window from worker 0's conductor (conductor.ts), its
+ * times moved from that thread's clock to this one's (both ms after their
+ * own performance.timeOrigin). `t0`: the run's start on this thread's clock.
+ */
+function windowFromReport(rep: SliceReport, t0: number): MeasureWindow {
+  const shift = rep.originMs - performance.timeOrigin;
+  const startS = rep.measureStartMs >= 0 ? (rep.measureStartMs + shift - t0) / 1000 : (performance.now() - t0) / 1000;
+  return {
+    startS, durationMs: rep.durationMs, user: rep.user, system: rep.system, serverUs: rep.serverUs,
+    windows: rep.windows.map(([a, b, v]) => [a + shift, b + shift, v]), slices: rep.slices,
+  };
+}
+
+/** Resolves when `ctl[PHASE]` is notified away from `value`, after `ms`, or at an abort. */
+function phaseChangeOrAbort(ctl: Int32Array, value: number, ms: number, signal: AbortSignal | undefined): Promise<void> {
+  const w = Atomics.waitAsync(ctl, PHASE, value, ms);
+  if (!w.async) return Promise.resolve();
+  if (!signal) return w.value.then(() => undefined);
+  return new Promise((resolve) => {
+    const done = (): void => {
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    signal.addEventListener('abort', done);
+    void w.value.then(done);
+  });
+}
+
 /** Time slices: a closed loop over several variants with a slice length set. */
 function slicedRun(opts: RunOptions, variants: VariantName[]): boolean {
   return variants.length > 1 && opts.rate === undefined && opts.sliceS > 0;
@@ -176,15 +206,8 @@ export async function runBenchmark(opts: RunOptions, hooks: RunHooks = {}): Prom
     const [keyLo, keyHi] = shardRange(total, shard.index, shard.count);
     const sab = createControl(nWorkers);
     const ctl = new Int32Array(sab);
-    // Each worker's response total per variant (task.ts responseCounters), read at every slice switch.
+    // Each worker's response total per variant (task.ts responseCounters), read by the conductor at every slice switch.
     const countersSab = new SharedArrayBuffer(4 * nWorkers * variants.length);
-    const counters = new Int32Array(countersSab);
-    /** Every worker's responses so far, all variants, modulo 2^32 (differences with >>> 0). */
-    const responsesSoFar = (): number => {
-      let s = 0;
-      for (let i = 0; i < counters.length; i++) s = (s + Atomics.load(counters, i)) | 0;
-      return s;
-    };
     const perRoundS = opts.durationS / opts.rounds;
     log(`target ${target.display}${target.emulator ? ` (emulator pid ${target.emulator.pid})` : ''}: tenant ${target.conn.tenant} timeline ${target.conn.timeline}, ${target.rels.length} relation(s), ${total} blocks; ${target.lsnSource}`);
     if (opts.rcvbufBytes > 0 && !receiveBufferSupported()) {
@@ -263,20 +286,24 @@ export async function runBenchmark(opts: RunOptions, hooks: RunHooks = {}): Prom
 
     /**
      * One round of the variants `vs` on one task per worker: connect, warm up,
-     * measure, stop. One variant: the whole measurement window is its (phase).
-     * Several (time slices): the variants take turns sending, one slice each,
-     * A B C A B C …; at every switch the main thread reads the process's CPU
-     * and (embedded emulator) the emulator's, and charges the slice just ended
-     * to the variant that held it. Reading the clocks and switching are back
-     * to back, so each slice's CPU is the CPU spent while that variant sent.
-     * The responses still in flight at a switch (at most connections ×
-     * pipeline, ~0.3 ms, about 3 % of a 10 ms slice) are counted for their own
-     * variant and cost the next slice, which happens to every variant alike
-     * in the cyclic order.
+     * measure, stop. One variant: the whole measurement window is its (phase),
+     * timed here. Several (time slices): the variants take turns sending, one
+     * slice each, A B C, B C A, …, switched by worker 0's conductor
+     * (conductor.ts), which also sets the measurement's start and end and
+     * charges each slice's wall time and CPU (this process's; the embedded
+     * emulator's) to the variant that held it. This thread only waits: its
+     * wake-ups preempt the worker or the emulator on two cores. The responses
+     * still in flight at a switch (at most connections × pipeline, ~0.3 ms,
+     * about 3 % of a 10 ms slice) are counted for their own variant and cost
+     * the next slice, which happens to every variant alike in the cyclic order.
      */
     const runRound = async (vs: VariantName[], round: number): Promise<PhaseFigures[]> => {
       const sliced = vs.length > 1;
       const label = vs.join('/');
+      // Round 1 warms up twice as long: it also pays for JIT-compiling the
+      // variants' code paths and growing the heap, which later rounds do not.
+      const warmMs = (round === 1 ? 2 : 1) * opts.warmupS * 1000 * vs.length;
+      const plan: SlicePlan | undefined = sliced ? { warmMs, measureMs: perRoundS * 1000 * vs.length, sliceMs: opts.sliceS * 1000 } : undefined;
       Atomics.store(ctl, PHASE, PHASE_CONNECT);
       Atomics.store(ctl, READY, 0);
       Atomics.store(ctl, FAILED, 0);
@@ -285,33 +312,33 @@ export async function runBenchmark(opts: RunOptions, hooks: RunHooks = {}): Prom
       live.last.fill(0);
       live.lastT = performance.now();
       let failure: unknown = null;
-      const tasks = Array.from({ length: nWorkers }, (_, w) =>
-        (pool.run(baseTask(w, vs, round)) as Promise<ShardResult[]>).catch((e: unknown) => {
+      const stop = (): void => {
+        Atomics.store(ctl, PHASE, PHASE_STOP);
+        Atomics.notify(ctl, PHASE);
+      };
+      const tasks = Array.from({ length: nWorkers }, (_, w) => {
+        const task = baseTask(w, vs, round);
+        if (w === 0 && plan) {
+          task.slicePlan = plan;
+          if (target.emulator) task.emulatorPid = target.emulator.pid;
+        }
+        return (pool.run(task) as Promise<ShardResult[]>).catch((e: unknown) => {
           failure ??= e;
           Atomics.add(ctl, FAILED, 1);
-          Atomics.store(ctl, PHASE, PHASE_STOP);
+          stop();
           return null;
-        }));
+        });
+      });
       const connectDeadline = performance.now() + Math.max(CONNECT_WAIT_MS, opts.timeoutS * 1000);
       while (Atomics.load(ctl, READY) + Atomics.load(ctl, FAILED) < nWorkers && performance.now() < connectDeadline && !aborted()) await sleep(POLL_MS);
       if (Atomics.load(ctl, READY) < nWorkers && !aborted() && !failure) log(`${label} round ${round}: not every connection reached the page stream within ${Math.round(CONNECT_WAIT_MS / 1000)} s; measuring anyway`);
-      let ok = !failure;
-      if (ok) {
+      let acc: MeasureWindow | null = null;
+      if (!failure) {
         Atomics.store(ctl, PHASE, PHASE_WARMUP);
-        // Round 1 warms up twice as long: it also pays for JIT-compiling the
-        // variants' code paths and growing the heap, which later rounds do not.
-        const warmMs = (round === 1 ? 2 : 1) * opts.warmupS * 1000 * vs.length;
-        ok = sliced ? await slices(warmMs, vs, round, 'warm-up', null) : await wait(warmMs, label, round, 'warm-up');
-      }
-      const acc = newWindow(vs.length, (performance.now() - t0) / 1000);
-      if (ok) {
-        if (sliced) {
-          Atomics.store(ctl, PHASE, PHASE_MEASURE);
-          await slices(perRoundS * 1000 * vs.length, vs, round, 'measure', acc);
-          // Measuring ends with the last switch's clock reads, not after the bookkeeping below.
-          Atomics.store(ctl, PHASE, PHASE_STOP);
-          if (acc.slices.variant.length > 0) hooks.onSlices?.(round, vs, acc.slices);
-        } else {
+        if (plan) await conducted(warmMs + plan.measureMs, label, round);
+        else if (await wait(warmMs, label, round, 'warm-up')) {
+          const w = newWindow(vs.length, (performance.now() - t0) / 1000);
+          acc = w;
           // Embedded emulator: its CPU over the same window (asked, not awaited, at the edges).
           const srv0 = serverCpu();
           const cpu0 = process.cpuUsage();
@@ -323,106 +350,64 @@ export async function runBenchmark(opts: RunOptions, hooks: RunHooks = {}): Prom
           const cpu = process.cpuUsage(cpu0);
           const srv1 = serverCpu();
           const [a, b] = await Promise.all([srv0, srv1]);
-          if (a && b) acc.serverUs[0] = b.userUs + b.systemUs - a.userUs - a.systemUs;
-          acc.durationMs[0] = m1 - m0;
-          acc.user[0] = cpu.user;
-          acc.system[0] = cpu.system;
-          acc.windows.push([m0, m1, 0]);
+          if (a && b) w.serverUs[0] = b.userUs + b.systemUs - a.userUs - a.systemUs;
+          w.durationMs[0] = m1 - m0;
+          w.user[0] = cpu.user;
+          w.system[0] = cpu.system;
+          w.windows.push([m0, m1, 0]);
         }
       }
-      Atomics.store(ctl, PHASE, PHASE_STOP);
+      stop();
       const results = await Promise.all(tasks);
       if (failure) throw failure;
+      if (plan) {
+        const report = results[0]?.find((r) => r.slices !== undefined)?.slices;
+        if (report) acc = windowFromReport(report, t0);
+      }
+      // Stopped before measuring: an empty window.
+      const win = acc ?? newWindow(vs.length, (performance.now() - t0) / 1000);
+      if (plan && win.slices.variant.length > 0) hooks.onSlices?.(round, vs, win.slices);
       return vs.map((variant, v) => {
         // Sliced: each variant's CPU per response against the round's first variant's, cycle by cycle.
-        const paired = sliced && v > 0 ? pairedCpuRatio(acc.slices, vs.length, v, 0) : undefined;
-        const gcIn = mainGc.filter((e) => acc.windows.some(([a, b, x]) => x === v && e.start >= a && e.start < b));
+        const paired = sliced && v > 0 ? pairedCpuRatio(win.slices, vs.length, v, 0) : undefined;
+        const gcIn = mainGc.filter((e) => win.windows.some(([a, b, x]) => x === v && e.start >= a && e.start < b));
         // Interrupted before measuring: no responses, time or CPU, but the
         // mismatches and errors seen during warm-up are real and are kept.
         const phase = phaseFromWorkers(
-          variant, round, acc.startS, acc.durationMs[v]! / 1000,
+          variant, round, win.startS, win.durationMs[v]! / 1000,
           results.flatMap((r) => (r ? r.filter((x) => x.slot === v) : [])),
-          { user: acc.user[v]!, system: acc.system[v]! },
+          { user: win.user[v]!, system: win.system[v]! },
           { count: gcIn.length, pauseMs: gcIn.reduce((s, e) => s + e.duration, 0) },
         );
         if (paired) phase.pairedCpu = { base: vs[0]!, ratio: paired.ratio, cycles: paired.cycles };
-        if (acc.serverUs[v]! > 0) phase.serverCpuUs = acc.serverUs[v]!;
+        if (win.serverUs[v]! > 0) phase.serverCpuUs = win.serverUs[v]!;
         return phase;
       });
     };
 
     /**
-     * Rotate the time slice over `vs` for `totalMs`, in whole cycles (every
-     * variant the same number of slices); false if aborted. With `acc`, charge
-     * each slice's wall time and CPU (this process's; the embedded emulator's,
-     * read through its CPU clock at the same moment) to the variant that held it.
-     *
-     * The sleep between switches keeps one abort listener for the whole loop
-     * (sleeper.ts): the main thread's CPU counts in the client's CPU per
-     * response. Blocking it in Atomics.wait instead, returning to the event
-     * loop every tenth slice, saved ~4 ms/s more but widened the CPU ratio's
-     * spread in alternated runs (docs/performance.md, eighth session).
+     * A sliced round's warm-up and measurement, `totalMs` together, run by
+     * worker 0's conductor: wait until it sets PHASE_STOP (it notifies), an
+     * abort, or a deadline well past the schedule, printing progress once a
+     * second. This thread wakes about once a second, not at every switch.
      */
-    const slices = async (totalMs: number, vs: VariantName[], round: number, phaseName: string, acc: MeasureWindow | null): Promise<boolean> => {
-      const n = vs.length;
-      const cycles = Math.max(1, Math.round(totalMs / (opts.sliceS * 1000 * n)));
-      const sliceMs = totalMs / (cycles * n);
-      const pid = acc ? target.emulator?.pid : undefined;
-      const server = pid !== undefined ? new ProcessCpuReader(pid) : null;
-      const sleeper = new AbortableSleeper(opts.signal);
-      const start = performance.now();
-      let nextProgress = start + 1000;
-      let t = start;
-      let cpu = process.cpuUsage();
-      let resp = responsesSoFar();
-      let srv = server !== null ? server.read() : null;
-      /**
-       * The end of variant v's slice: read the clocks and counters, charge the
-       * slice to v. A plain function, not the async loop's body, so that it
-       * can be optimized on its own: the async loop ran as baseline code for
-       * most of a run (perf, eighth session).
-       */
-      const endSlice = (v: number): void => {
-        const cpu1 = process.cpuUsage();
-        const resp1 = responsesSoFar();
-        const t1 = performance.now();
-        const srv1 = server !== null ? server.read() : null;
-        if (acc) {
-          acc.durationMs[v]! += t1 - t;
-          acc.user[v]! += cpu1.user - cpu.user;
-          acc.system[v]! += cpu1.system - cpu.system;
-          if (srv !== null && srv1 !== null) acc.serverUs[v]! += (srv1 - srv) / 1000;
-          acc.windows.push([t, t1, v]);
-          acc.slices.variant.push(v);
-          acc.slices.durationMs.push(Math.round((t1 - t) * 1000) / 1000);
-          acc.slices.cpuUs.push(cpu1.user - cpu.user + cpu1.system - cpu.system);
-          acc.slices.responses.push((resp1 - resp) >>> 0);
-          // NaN (null in the slice log) where a read of the emulator's CPU failed, so the arrays stay aligned.
-          if (server !== null) acc.slices.serverCpuUs.push(srv !== null && srv1 !== null ? Math.round(srv1 - srv) / 1000 : NaN);
+    const conducted = async (totalMs: number, label: string, round: number): Promise<void> => {
+      const slackMs = Math.max(CONNECT_WAIT_MS, opts.timeoutS * 1000);
+      const deadline = performance.now() + totalMs + slackMs;
+      let nextProgress = performance.now() + 1000;
+      for (;;) {
+        const phase = Atomics.load(ctl, PHASE);
+        if (phase === PHASE_STOP || aborted()) return;
+        const now = performance.now();
+        if (now >= deadline) {
+          log(`${label} round ${round}: the time slices were not done ${Math.round(slackMs / 1000)} s after their schedule; stopping the round`);
+          return;
         }
-        cpu = cpu1;
-        t = t1;
-        resp = resp1;
-        srv = srv1;
-        if (t1 >= nextProgress) {
-          progress(vs.join('/'), round, phaseName);
+        if (now >= nextProgress) {
+          progress(label, round, phase === PHASE_MEASURE ? 'measure' : 'warm-up');
           nextProgress += 1000;
         }
-      };
-      try {
-        for (let k = 0; k < cycles * n && !aborted(); k++) {
-          // Each cycle starts one variant later (control.ts sliceVariant).
-          const v = sliceVariant(k, n);
-          Atomics.store(ctl, ACTIVE, v);
-          Atomics.notify(ctl, ACTIVE);
-          // Each slice ends on the schedule (start + (k + 1) slices): timer lateness does not accumulate.
-          await sleeper.sleep(Math.max(0, start + (k + 1) * sliceMs - performance.now()));
-          endSlice(v);
-        }
-        return !aborted();
-      } finally {
-        sleeper.dispose();
-        server?.close();
+        await phaseChangeOrAbort(ctl, phase, Math.max(1, Math.min(nextProgress, deadline) - now), opts.signal);
       }
     };
 

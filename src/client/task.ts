@@ -7,6 +7,7 @@
  */
 import type { VariantName } from '../report/result.js';
 import type { ConnectionTarget } from './connection.js';
+import type { SlicePlan, SliceReport } from './conductor.js';
 import type { Pattern } from './keys.js';
 
 export interface TargetRelation {
@@ -56,10 +57,14 @@ export interface ShardTask {
   /**
    * Time slices: Int32 per (worker, variant) at worker × variants + variant,
    * the worker's responses of that variant so far (all phases, modulo 2^32),
-   * stored after every socket read so the main thread can count each slice's
+   * stored after every socket read so the conductor (worker 0) can count each slice's
    * responses at the switch (paired.ts).
    */
   responseCounters: SharedArrayBuffer;
+  /** Time slices, worker 0 only: conduct the round's slices (conductor.ts). */
+  slicePlan?: SlicePlan;
+  /** With slicePlan: the embedded emulator, whose CPU the conductor reads at every measured switch. */
+  emulatorPid?: number;
 }
 
 export interface IntervalHistogram {
@@ -88,4 +93,6 @@ export interface ShardResult {
   rcvbufFailed: number;
   /** Event-loop utilisation of the worker during the measurement phase (0..1), all its variants together. */
   elu: number;
+  /** The conductor's measurement (worker 0 of a sliced round, on its first result only). */
+  slices?: SliceReport;
 }

@@ -19,7 +19,8 @@ process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 /**
  * Embedded emulator, long enough that only the signal can end it: one variant
  * (one phase per round), or all three in 10 ms time slices, where the main
- * thread's sleep between switches must end at the abort (client/sleeper.ts).
+ * thread's wait for worker 0's conductor must end at the abort and the
+ * conductor must see the round stopped (client/conductor.ts).
  */
 function embeddedArgs(out: string, durationS: number, protocol: 'v3' | 'both' = 'v3'): string[] {
   // Not --quiet: the run's notes on stderr say when the target is ready and measuring starts.
