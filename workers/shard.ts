@@ -22,6 +22,7 @@ import {
   PHASE_MEASURE, PHASE_STOP, READY,
 } from '../src/client/control.js';
 import { BlockChooser, makeKeySpace } from '../src/client/keys.js';
+import { MeasureStart } from '../src/client/measure-start.js';
 import { ProcessCpuReader } from '../src/client/proc-cpu.js';
 import { ReadArena } from '../src/client/stream-reader.js';
 import { C_ALL_BYTES_RECEIVED, C_ALL_RESPONSES, C_ERRORS, C_MISMATCHES, ShardStats } from '../src/client/shard-stats.js';
@@ -40,12 +41,43 @@ const TIMEOUT_CHECK_MS = 100;
 const PUBLISH_MS = 100;
 /** Every read of every connection in this thread lands here (consumed synchronously). */
 const READ_BUFFER_BYTES = 256 * 1024;
+/** Passes of the interval path before round 1 (primeIntervalPath): enough for V8 to optimize it. */
+const PRIME_ITERATIONS = 60;
+
+/**
+ * Run the once-a-second interval path — add the interval into the round's
+ * total, encode it, reset it, read the total's p99 — on a scratch ShardStats,
+ * once per worker thread, before round 1's histograms exist. That path
+ * generalizes the histogram class's field representations the first time it
+ * runs; on the real histograms, in the first second of round 1's measurement,
+ * that changed their map under the compiled hot path: recordFastCount,
+ * updateMinAndMax and addToCountAtIndex deoptimized ("wrong map"), then add
+ * and getValueAtPercentile, and all were compiled again inside the measured
+ * window (`--trace-deopt`, docs/performance.md, ninth session; the eighth
+ * session's warm-up sink tripped over the same). Run first on a scratch
+ * object, the histograms built afterwards start with the final map, and the
+ * interval path is optimized before it is measured. The per-response call
+ * (recordFastCount) is not made here: its feedback stays the sockets'.
+ */
+let primed = false;
+function primeIntervalPath(): void {
+  if (primed) return;
+  primed = true;
+  const st = new ShardStats();
+  for (let i = 0; i < PRIME_ITERATIONS; i++) {
+    for (let k = 0; k < 64; k++) st.interval.recordValueWithCount(200 + k * 37 + i, 1 + (k & 7));
+    encodeHistogram(st.rotate());
+    st.interval.reset();
+    if (st.latency.totalCount > 0) st.latency.getValueAtPercentile(99);
+  }
+}
 
 function modeOf(v: VariantName): number {
   return v === 'v2' ? MODE_V2 : v === 'v3' ? MODE_V3 : MODE_V3_NOVERIFY;
 }
 
 export default async function runShard(task: ShardTask): Promise<ShardResult[]> {
+  primeIntervalPath();
   const control = new Int32Array(task.control);
   const responseCounters = new Int32Array(task.responseCounters);
   const nv = task.variants.length;
@@ -118,6 +150,9 @@ export default async function runShard(task: ShardTask): Promise<ShardResult[]> 
     }, switchTo_)
     : null;
   if (conductor !== null) for (const c of conns) c.conductedBy(conductor);
+  // One measurement start for all this worker's connections, every variant's stats.
+  const measureStartOf = new MeasureStart(stats);
+  for (const c of conns) c.measuredBy(measureStartOf);
   let watching = nv > 1 && conductor === null;
   const onActive = (): void => {
     if (!watching) return;
@@ -183,6 +218,8 @@ export default async function runShard(task: ShardTask): Promise<ShardResult[]> 
       // First: it may start the warm-up's slices, or set the measurement's start or end.
       conductor?.poll(now);
       const phase = Atomics.load(control, PHASE);
+      // No read since the phase changed (all connections idle or gone): zero the warm-up's figures here.
+      measureStartOf.observe(phase);
       // Start connections gradually: at most MAX_CONNECTING in the handshake at once.
       if (started < conns.length) {
         let inHandshake = 0;
@@ -203,9 +240,10 @@ export default async function runShard(task: ShardTask): Promise<ShardResult[]> 
       if (phase === PHASE_MEASURE && measureStart < 0) {
         measureStart = now;
         intervalStart = now;
-        // No reset here: histograms are recorded only while measuring (the hot
-        // path reads the phase per socket read), so they already hold exactly
-        // the measured responses, including any before this tick noticed the phase.
+        // No reset here: the warm-up's figures were zeroed when this worker
+        // first saw the phase (measure-start.ts: at a read, a switch, or the
+        // observe() above), so the histograms hold exactly the measured
+        // responses, including any before this tick noticed the phase.
         eluStart = performance.eventLoopUtilization();
       }
       if (measureStart >= 0 && measureEnd < 0 && now - intervalStart >= 1000) rotate(now, true);

@@ -17,6 +17,7 @@ import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { FrameReader } from '../protocol/frame-reader.js';
 import type { SliceConductor } from './conductor.js';
+import { MeasureStart, recordsIn } from './measure-start.js';
 import { StreamFrameReader } from './stream-reader.js';
 import type { ReadArena } from './stream-reader.js';
 import type { FrameHandler } from '../protocol/frame-reader.js';
@@ -114,6 +115,8 @@ export class PageStreamConnection implements FrameHandler, CoreOwner {
   private responseCounter = 0;
   /** Worker 0 of a sliced round: the conductor whose slice end every read checks (conductedBy). */
   private conductor: SliceConductor | null = null;
+  /** Where this connection's worker starts measuring (measuredBy); alone, its own stats'. */
+  private measureStart: MeasureStart;
   /** Replaced by the hot-loop test with a sink; the socket path writes a view. */
   writeOut: (buf: Buffer, start: number, end: number) => void;
   /**
@@ -130,6 +133,7 @@ export class PageStreamConnection implements FrameHandler, CoreOwner {
     this.target = target;
     this.variantIndex = variantIndex;
     this.stats = stats;
+    this.measureStart = new MeasureStart([stats]);
     this.readBuffer = arena.read;
     this.control = control;
     this.timeoutMs = timeoutMs;
@@ -170,6 +174,11 @@ export class PageStreamConnection implements FrameHandler, CoreOwner {
       }
       s.write(v);
     };
+  }
+
+  /** The worker's MeasureStart, shared by all its connections (all its variants' stats). */
+  measuredBy(m: MeasureStart): void {
+    this.measureStart = m;
   }
 
   /** Worker 0 of a sliced round: check the conductor's slice end after every socket read. */
@@ -402,7 +411,10 @@ export class PageStreamConnection implements FrameHandler, CoreOwner {
    * the time slice. Once per socket read, tick or slice switch.
    */
   private readControl(): void {
-    this.core.measuring = Atomics.load(this.control, PHASE) === PHASE_MEASURE;
+    const phase = Atomics.load(this.control, PHASE);
+    // Leaving the warm-up, which recorded as if measuring: zero the measured figures first (measure-start.ts).
+    if (phase !== this.measureStart.seen[0]) this.measureStart.change(phase);
+    this.core.measuring = recordsIn(phase);
     this.core.issuing = mayIssue(this.control, this.variantIndex);
   }
 

@@ -23,6 +23,8 @@ export const C_ALL_BYTES_RECEIVED = 11; // all phases (progress line)
 export const C_READS = 12; // measured: socket read callbacks
 export const C_WRITES = 13; // measured: socket writes (flushes)
 export const C_COUNT = 14;
+/** The counters that count only while measuring (ShardStats.resetMeasured zeroes them). */
+const MEASURED_COUNTERS = [C_RESPONSES, C_BYTES_RECEIVED, C_BYTES_SENT, C_STREAM_BYTES_RECEIVED, C_REQUESTS, C_BEHIND, C_READS, C_WRITES];
 
 export class ShardStats {
   readonly c = new Float64Array(C_COUNT);
@@ -45,6 +47,19 @@ export class ShardStats {
     const done = this.interval;
     this.latency.add(done);
     return done;
+  }
+
+  /**
+   * Zero what counts only while measuring (the C_ counters marked "measured"
+   * above, and the histograms); the all-phase counters, mismatches and errors
+   * stay. At the end of the warm-up, which takes the measured code paths too
+   * (measure-start.ts).
+   */
+  resetMeasured(): void {
+    for (const k of MEASURED_COUNTERS) this.c[k] = 0;
+    this.interval.reset();
+    this.latency.reset();
+    this.service.reset();
   }
 
   error(cls: string): void {
