@@ -36,20 +36,30 @@ export interface SlicePlan {
   sliceMs: number;
 }
 
-/** A sliced round's measurement as the conductor saw it (worker 0's clock). */
-export interface SliceReport {
-  /** performance.timeOrigin of the conductor's thread: its times are ms after it. */
-  originMs: number;
-  /** When the measurement's first slice began; -1 when it never began. */
-  measureStartMs: number;
+/** One round's measured time and CPU per variant index, and when it ran (run.ts keeps the same for phases). */
+export interface VariantWindows {
   /** Per variant index: measured wall time (ms), user and system CPU (µs), emulator CPU (µs). */
   durationMs: number[];
   user: number[];
   system: number[];
   serverUs: number[];
-  /** Every measured slice as [start, end, variant index]. */
+  /** Every measured window (a slice, or a phase) as [start, end, variant index] on the recording thread's clock. */
   windows: Array<[number, number, number]>;
+  /** Time slices: every measured slice in order (paired.ts); empty for phases. */
   slices: SliceLog;
+}
+
+export function newVariantWindows(n: number): VariantWindows {
+  const zeros = (): number[] => new Array<number>(n).fill(0);
+  return { durationMs: zeros(), user: zeros(), system: zeros(), serverUs: zeros(), windows: [], slices: newSliceLog() };
+}
+
+/** A sliced round's measurement as the conductor saw it (worker 0's clock). */
+export interface SliceReport extends VariantWindows {
+  /** performance.timeOrigin of the conductor's thread: its times are ms after it. */
+  originMs: number;
+  /** When the measurement's first slice began; -1 when it never began. */
+  measureStartMs: number;
 }
 
 /** The clocks a switch reads, back to back (injected so tests can script them). */
@@ -109,11 +119,7 @@ export class SliceConductor {
     /** Variant index `v` holds the slice from `now`: restart its pipelines. */
     private readonly onSwitch: (v: number, now: number) => void,
   ) {
-    const zeros = (): number[] => new Array<number>(n).fill(0);
-    this.report = {
-      originMs: performance.timeOrigin, measureStartMs: -1,
-      durationMs: zeros(), user: zeros(), system: zeros(), serverUs: zeros(), windows: [], slices: newSliceLog(),
-    };
+    this.report = { originMs: performance.timeOrigin, measureStartMs: -1, ...newVariantWindows(n) };
   }
 
   get done(): boolean {

@@ -40,8 +40,9 @@ import { oracleLevel } from './oracle.js';
 import type { ResolvedTarget } from './target.js';
 import type { ShardResult, ShardTask } from './task.js';
 import { compare, phaseFromWorkers, roundFigures, variantResult } from './aggregate.js';
-import { newSliceLog, pairedCpuRatio } from './paired.js';
-import type { SlicePlan, SliceReport } from './conductor.js';
+import { pairedCpuRatio } from './paired.js';
+import { newVariantWindows } from './conductor.js';
+import type { SlicePlan, SliceReport, VariantWindows } from './conductor.js';
 import type { SliceLog } from './paired.js';
 import type { PhaseFigures } from './aggregate.js';
 
@@ -100,22 +101,17 @@ function validate(o: RunOptions): void {
   if (o.shard && o.connections < o.shard.count) throw new UsageError(`--shard: ${o.connections} connections cannot be split over ${o.shard.count} shards`);
 }
 
-/** One round's measured time, CPU and windows per variant (index in the round's variant list). */
-interface MeasureWindow {
+/**
+ * One round's measured time, CPU and windows per variant (index in the
+ * round's variant list), its windows on this thread's clock (where
+ * main-thread GC is charged), and its start in seconds from the run's.
+ */
+interface MeasureWindow extends VariantWindows {
   startS: number;
-  durationMs: number[];
-  user: number[];
-  system: number[];
-  serverUs: number[];
-  /** [start, end, variant index] in this thread's clock: where main-thread GC is charged. */
-  windows: Array<[number, number, number]>;
-  /** Time slices: every measured slice in order (paired.ts). */
-  slices: SliceLog;
 }
 
 function newWindow(n: number, startS: number): MeasureWindow {
-  const zeros = (): number[] => new Array<number>(n).fill(0);
-  return { startS, durationMs: zeros(), user: zeros(), system: zeros(), serverUs: zeros(), windows: [], slices: newSliceLog() };
+  return { startS, ...newVariantWindows(n) };
 }
 
 /**

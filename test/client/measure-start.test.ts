@@ -14,53 +14,21 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PageStreamConnection } from '../../src/client/connection.js';
 import { createControl, PHASE, PHASE_CONNECT, PHASE_MEASURE, PHASE_STOP, PHASE_WARMUP } from '../../src/client/control.js';
-import { BlockChooser, makeKeySpace } from '../../src/client/keys.js';
 import { MeasureStart } from '../../src/client/measure-start.js';
 import {
   C_ALL_BYTES_RECEIVED, C_ALL_RESPONSES, C_BYTES_RECEIVED, C_BYTES_SENT, C_MISMATCHES, C_READS, C_REQUESTS, C_RESPONSES, C_WRITES, ShardStats,
 } from '../../src/client/shard-stats.js';
-import { MODE_V3, ON_MISMATCH_COUNT } from '../../src/client/stream-core.js';
-import type { StreamSpec } from '../../src/client/stream-core.js';
-import { ReadArena } from '../../src/client/stream-reader.js';
-import { LoopbackStream } from './helpers/loopback-stream.js';
-
-/** A V3 GetPage response frame: 'd' + int32 length + 8239 - 5 bytes of payload (protocol.md §3). */
-const FRAME = 8239;
-/** A V3 GetPage request frame: 'd' + int32 length + 42 bytes (protocol.md §2). */
-const REQUEST = 47;
+import { loopbackConnection, REQUEST_FRAME as REQUEST, RESPONSE_FRAME as FRAME } from './helpers/loopback-connection.js';
 
 test('warm-up figures are recorded, then zeroed at the first read that sees the measurement; all-phase ones stay', () => {
   const depth = 4;
   const control = new Int32Array(createControl(1));
   Atomics.store(control, PHASE, PHASE_WARMUP);
   const stats = new ShardStats();
-  const spec: StreamSpec = {
-    mode: MODE_V3, pipeline: depth, verifyChecksum: false, oracle: false, onMismatch: ON_MISMATCH_COUNT,
-    rels: { spcnode: Uint32Array.of(1663), dbnode: Uint32Array.of(16384), relnode: Uint32Array.of(16385), forknum: Uint8Array.of(0) },
-    lsnHi: 0xffffffff, lsnLo: 0xffffffff, nmsHi: 0, nmsLo: 0x08f3c1a8, rateRps: 0, reqidHi: 9,
-  };
-  const chooser = new BlockChooser(makeKeySpace([1000]), { kind: 'uniform', s: 0 }, 1, 3, 0, 1);
-  const arena = new ReadArena(LoopbackStream.bytes(3, depth), 1);
-  const conn = new PageStreamConnection(
-    { host: '127.0.0.1', port: 1, user: 'u', database: 'd', tenant: 't', timeline: 'l' },
-    spec, chooser, stats, arena, control, 60_000, { onFirstReady() {} },
-  );
-  // One chunk = one whole response frame.
-  const peer = new LoopbackStream(3, depth, FRAME, { spcnode: 1663, dbnode: 16384, relnode: 16385, forknum: 0, blkno: 0 }, arena.read);
-  conn.writeOut = (buf, start, end) => peer.sink(buf, start, end);
-  conn.flush = (buf, start, end) => {
-    conn.writeOut(buf, start, end);
-    return true;
-  };
-  let now = 1000;
-  const answer = (n: number): void => {
-    for (let k = 0; k < n; k++) {
-      const c = peer.nextChunkIndex();
-      conn.feed(peer.chunks[c]!, peer.chunkLen[c]!, (now += 0.05));
-    }
-  };
+  const lc = loopbackConnection(depth, control, stats);
+  const { conn, peer } = lc;
+  const answer = (n: number): void => lc.answer(n);
 
   conn.enterStream();
   peer.corruptBlknoAt = 6; // the 7th request's answer echoes a wrong blkno: a mismatch in the warm-up

@@ -16,20 +16,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { PageStreamConnection } from '../../src/client/connection.js';
 import { ACTIVE, ALL_ACTIVE, createControl, PHASE, PHASE_MEASURE } from '../../src/client/control.js';
-import { BlockChooser, makeKeySpace } from '../../src/client/keys.js';
 import { C_ALL_RESPONSES, C_MISMATCHES, ShardStats } from '../../src/client/shard-stats.js';
-import { MODE_V3, ON_MISMATCH_COUNT } from '../../src/client/stream-core.js';
-import type { StreamSpec } from '../../src/client/stream-core.js';
-import { ReadArena } from '../../src/client/stream-reader.js';
 import { defaultRunOptions, runBenchmark } from '../../src/client/run.js';
 import { decodeHistogram } from '../../src/stats/histogram.js';
 import type { RoundFigures } from '../../src/report/result.js';
-import { LoopbackStream } from './helpers/loopback-stream.js';
-
-const FRAME = 8239;
-const REQUEST = 47;
+import { loopbackConnection } from './helpers/loopback-connection.js';
 
 test('outside its slice a connection sends nothing and drains; resume() refills at once', () => {
   const depth = 8;
@@ -37,60 +29,39 @@ test('outside its slice a connection sends nothing and drains; resume() refills 
   Atomics.store(control, PHASE, PHASE_MEASURE);
   Atomics.store(control, ACTIVE, 0); // variant 0 holds the slice; this connection is variant 1
   const stats = new ShardStats();
-  const spec: StreamSpec = {
-    mode: MODE_V3, pipeline: depth, verifyChecksum: false, oracle: false, onMismatch: ON_MISMATCH_COUNT,
-    rels: { spcnode: Uint32Array.of(1663), dbnode: Uint32Array.of(16384), relnode: Uint32Array.of(16385), forknum: Uint8Array.of(0) },
-    lsnHi: 0xffffffff, lsnLo: 0xffffffff, nmsHi: 0, nmsLo: 0x08f3c1a8, rateRps: 0, reqidHi: 9,
-  };
-  const chooser = new BlockChooser(makeKeySpace([1000]), { kind: 'uniform', s: 0 }, 1, 3, 0, 1);
-  const arena = new ReadArena(LoopbackStream.bytes(3, depth), 1);
-  const conn = new PageStreamConnection(
-    { host: '127.0.0.1', port: 1, user: 'u', database: 'd', tenant: 't', timeline: 'l' },
-    spec, chooser, stats, arena, control, 60_000, { onFirstReady() {} }, 1,
-  );
-  // One chunk = one whole response frame: the test feeds exactly the responses owed.
-  const peer = new LoopbackStream(3, depth, FRAME, { spcnode: 1663, dbnode: 16384, relnode: 16385, forknum: 0, blkno: 0 }, arena.read);
-  let sent = 0;
-  conn.writeOut = (buf, start, end) => {
-    sent += (end - start) / REQUEST;
-    peer.sink(buf, start, end);
-  };
-  conn.flush = (buf, start, end) => {
-    conn.writeOut(buf, start, end);
-    return true;
-  };
-  let now = 1000;
+  // Variant 1, one whole response frame per read: the test feeds exactly the responses owed.
+  const lc = loopbackConnection(depth, control, stats, 1);
+  const { conn } = lc;
   let answered = 0;
   const answerOne = (): void => {
-    const c = peer.nextChunkIndex();
-    conn.feed(peer.chunks[c]!, peer.chunkLen[c]!, (now += 0.05));
+    lc.answer(1);
     answered++;
   };
 
   conn.enterStream();
-  assert.equal(sent, 0, 'stream start outside the slice: no request');
-  conn.tick((now += 200));
-  assert.equal(sent, 0, 'a timer tick outside the slice: no request');
+  assert.equal(lc.sent, 0, 'stream start outside the slice: no request');
+  conn.tick((lc.now += 200));
+  assert.equal(lc.sent, 0, 'a timer tick outside the slice: no request');
 
   Atomics.store(control, ACTIVE, 1);
-  conn.resume((now += 1));
-  assert.equal(sent, depth, 'the slice came: the whole pipeline at once');
+  conn.resume((lc.now += 1));
+  assert.equal(lc.sent, depth, 'the slice came: the whole pipeline at once');
   for (let k = 0; k < 20; k++) answerOne();
-  assert.equal(sent, depth + 20, 'in its slice, each response is replaced by a request');
+  assert.equal(lc.sent, depth + 20, 'in its slice, each response is replaced by a request');
   assert.equal(conn.core.ring.inFlight, depth);
 
   Atomics.store(control, ACTIVE, 2);
   for (let k = 0; k < depth; k++) answerOne();
-  assert.equal(sent, depth + 20, 'after its slice: the responses in flight arrive, nothing is sent');
+  assert.equal(lc.sent, depth + 20, 'after its slice: the responses in flight arrive, nothing is sent');
   assert.equal(conn.core.ring.inFlight, 0, 'the pipeline drained');
   assert.equal(stats.c[C_ALL_RESPONSES], answered, 'every response of the drain was counted');
   assert.equal(stats.c[C_MISMATCHES], 0, 'and verified (each answers its own request)');
-  conn.tick((now += 200));
-  assert.equal(sent, depth + 20, 'still nothing on a tick');
+  conn.tick((lc.now += 200));
+  assert.equal(lc.sent, depth + 20, 'still nothing on a tick');
 
   Atomics.store(control, ACTIVE, ALL_ACTIVE);
-  conn.resume((now += 1));
-  assert.equal(sent, 2 * depth + 20, 'ALL_ACTIVE (unsliced): sends again');
+  conn.resume((lc.now += 1));
+  assert.equal(lc.sent, 2 * depth + 20, 'ALL_ACTIVE (unsliced): sends again');
   conn.close();
 });
 
