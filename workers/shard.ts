@@ -41,7 +41,7 @@ const TIMEOUT_CHECK_MS = 100;
 const PUBLISH_MS = 100;
 /** Every read of every connection in this thread lands here (consumed synchronously). */
 const READ_BUFFER_BYTES = 256 * 1024;
-/** Passes of the interval path before round 1 (primeIntervalPath): enough for V8 to optimize it. */
+/** Passes of the interval path on scratch histograms before round 1 (primeIntervalPath). */
 const PRIME_ITERATIONS = 60;
 
 /**
@@ -133,7 +133,7 @@ export default async function runShard(task: ShardTask): Promise<ShardResult[]> 
   let active = Atomics.load(control, ACTIVE);
   const switchAt: number[] = [performance.now()];
   const switchTo: number[] = [active];
-  const switchTo_ = (a: number, now: number): void => {
+  const handSliceTo = (a: number, now: number): void => {
     active = a;
     switchAt.push(now);
     switchTo.push(a);
@@ -147,7 +147,7 @@ export default async function runShard(task: ShardTask): Promise<ShardResult[]> 
       cpu: () => process.cpuUsage(),
       responses: () => sumCounters(responseCounters),
       server: server !== null ? () => server.read() : null,
-    }, switchTo_)
+    }, handSliceTo)
     : null;
   if (conductor !== null) for (const c of conns) c.conductedBy(conductor);
   // One measurement start for all this worker's connections, every variant's stats.
@@ -157,7 +157,7 @@ export default async function runShard(task: ShardTask): Promise<ShardResult[]> 
   const onActive = (): void => {
     if (!watching) return;
     const a = Atomics.load(control, ACTIVE);
-    if (a !== active) switchTo_(a, performance.now());
+    if (a !== active) handSliceTo(a, performance.now());
     watch();
   };
   const watch = (): void => {
