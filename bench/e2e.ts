@@ -20,6 +20,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import { defaultRunOptions, runBenchmark } from '../src/client/run.js';
+import { spreadOf } from '../src/report/compare.js';
 import type { PagestreamResult } from '../src/report/result.js';
 import { childArm, forkedServer, type ArmRound } from './ceiling/child-arm.js';
 import { enablePinning } from './ceiling/pin.js';
@@ -80,8 +81,7 @@ async function armCpu(): Promise<Record<string, unknown>> {
   if (withRaw) {
     const after = await rawPair(2);
     const us = (rs: ArmRound[]): number[] => rs.map((x) => x.clientCpuPerResponseUs);
-    const all = [...us(before), ...us(after)].sort((a, b) => a - b);
-    const medianUs = (all[1]! + all[2]!) / 2;
+    const medianUs = spreadOf([...us(before), ...us(after)])?.median ?? NaN;
     const f = (xs: number[]): string => xs.map((x) => x.toFixed(2)).join(', ');
     console.log(`    same stretch, the issue's raw Node pair (bench:ceiling arm (a), 4 x 32): ${f(us(before))} us before, ${f(us(after))} us after, median ${medianUs.toFixed(3)} us (the issue assumes 1.2-1.45 us); worst variant ${worst.toFixed(3)} us = ${(worst / medianUs).toFixed(3)} x the raw pair`);
     raw = { rounds: [...before, ...after], clientCpuPerResponseUs: { before: us(before), after: us(after), median: medianUs }, worstVariantVsRawPair: worst / medianUs };

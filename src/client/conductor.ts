@@ -213,7 +213,7 @@ export class SliceConductor {
     r.user[v]! += this.user - user;
     r.system[v]! += this.system - system;
     const serverNs = srv !== null && this.srv !== null ? this.srv - srv : NaN;
-    if (serverNs === serverNs) r.serverUs[v]! += serverNs / 1000;
+    if (!Number.isNaN(serverNs)) r.serverUs[v]! += serverNs / 1000;
     r.windows.push([t, this.t, v]);
     const log = r.slices;
     log.variant.push(v);

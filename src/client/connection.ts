@@ -413,7 +413,7 @@ export class PageStreamConnection implements FrameHandler, CoreOwner {
   private readControl(): void {
     const phase = Atomics.load(this.control, PHASE);
     // Leaving the warm-up, which recorded as if measuring: zero the measured figures first (measure-start.ts).
-    if (phase !== this.measureStart.seen[0]) this.measureStart.change(phase);
+    this.measureStart.observe(phase);
     this.core.measuring = recordsIn(phase);
     this.core.issuing = mayIssue(this.control, this.variantIndex);
   }

@@ -18,7 +18,7 @@ import { PHASE_CONNECT, PHASE_MEASURE, PHASE_WARMUP } from './control.js';
 import type { ShardStats } from './shard-stats.js';
 
 export class MeasureStart {
-  /** The phase this worker last acted on; connections compare it with the phase at every read. */
+  /** The phase this worker last acted on. */
   readonly seen = new Int32Array(1);
   private readonly stats: readonly ShardStats[];
 
@@ -28,12 +28,12 @@ export class MeasureStart {
   }
 
   /** The phase now differs from `seen[0]` (cold: a few times per round). */
-  change(phase: number): void {
+  private change(phase: number): void {
     if (this.seen[0] === PHASE_WARMUP) for (const st of this.stats) st.resetMeasured();
     this.seen[0] = phase;
   }
 
-  /** From a timer: act on `phase` if no read has yet. */
+  /** At every socket read, switch and tick: act on `phase` if this worker has not yet. */
   observe(phase: number): void {
     if (phase !== this.seen[0]) this.change(phase);
   }
