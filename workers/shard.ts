@@ -105,6 +105,7 @@ export default async function runShard(task: ShardTask): Promise<ShardResult[]> 
         mode: modeOf(variant), pipeline: task.pipeline, verifyChecksum: task.verifyChecksum, oracle: task.oracle, onMismatch: task.onMismatch,
         rels, lsnHi: task.lsnHi, lsnLo: task.lsnLo, nmsHi: task.nmsHi, nmsLo: task.nmsLo,
         rateRps: task.ratePerConnection, reqidHi: (process.pid * 1024 + id) >>> 0, rcvbufBytes: task.rcvbufBytes,
+        refillDeferMs: task.refillDeferMs,
       };
       const chooser = new BlockChooser(ks, task.pattern, task.batch, task.seed + task.round * 7919, id, task.totalConnections);
       const c = new PageStreamConnection(task.target, spec, chooser, stats[v]!, arena, control, task.timeoutMs, {

@@ -276,7 +276,7 @@ export class PageStreamConnection implements FrameHandler, CoreOwner {
       this.drop(true);
       return;
     }
-    if (this.state === ST_STREAM && core.live) core.flushBatch();
+    if (this.state === ST_STREAM && core.live) core.endRead(this.sreader.partial);
   }
 
   /** Reset the backoff at the first good response of a stream (cold: once per stream). */

@@ -41,6 +41,14 @@ export interface RunOptions {
    * round (phases). Open loop always runs phases (a schedule cannot pause).
    */
   sliceS: number;
+  /**
+   * Closed loop: how long (s) the refill of freed slots may be held while a
+   * read ends inside a frame, i.e. while the server's burst is still
+   * arriving; the refill then goes out with the burst's last read, one write
+   * per burst instead of one per read (stream-core.ts endRead). 0: refill
+   * after every read.
+   */
+  refillDeferS: number;
   /** Open loop: total requests/s over all connections; undefined = closed loop. */
   rate?: number;
   pattern: string;
@@ -86,6 +94,15 @@ export interface RunOptions {
 export const DEFAULT_SLICE_S = 0.01;
 
 /**
+ * Default --refill-defer: 200 µs. Long enough for the rest of a burst on
+ * loopback, where a read that ends inside a frame is followed by the rest of
+ * the server's writev within microseconds; short against a page-stream
+ * round trip, so on a slow link the pipeline is never held for long.
+ * Measured in docs/performance.md, "Tenth session".
+ */
+export const DEFAULT_REFILL_DEFER_S = 200e-6;
+
+/**
  * Default --rcvbuf: 4 MiB, 16 times the 256 KiB a connection has in flight at
  * the default 32 × 8 KiB; Linux doubles it for bookkeeping, capped by
  * net.core.rmem_max unless the process may force it.
@@ -108,6 +125,7 @@ export function defaultRunOptions(cpus: number): RunOptions {
     warmupS: 0.5,
     rounds: 3,
     sliceS: DEFAULT_SLICE_S,
+    refillDeferS: DEFAULT_REFILL_DEFER_S,
     rcvbufBytes: DEFAULT_RCVBUF_BYTES,
     pattern: 'uniform',
     batch: 1,

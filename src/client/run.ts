@@ -94,6 +94,7 @@ function validate(o: RunOptions): void {
   if (!(o.durationS > 0)) throw new UsageError(`--duration: must be > 0 seconds`);
   if (!(o.sliceS >= 0)) throw new UsageError(`--slice: must be >= 0 seconds`);
   if (o.sliceS > 0 && o.sliceS < 0.005) throw new UsageError(`--slice: ${o.sliceS * 1000} ms is shorter than the 5 ms a switch needs to drain and refill; use 5ms or more, or 0 for phases`);
+  if (!(o.refillDeferS >= 0 && o.refillDeferS <= 1)) throw new UsageError(`--refill-defer: ${o.refillDeferS} s is not in 0..1s (e.g. 200us; 0 refills after every read)`);
   if (!(o.warmupS >= 0)) throw new UsageError(`--warmup: must be >= 0 seconds`);
   if (!(o.timeoutS > 0)) throw new UsageError(`--timeout: must be > 0 seconds`);
   if (o.rate !== undefined && !(o.rate > 0)) throw new UsageError(`--rate: must be > 0 requests/s`);
@@ -232,6 +233,7 @@ export async function runBenchmark(opts: RunOptions, hooks: RunHooks = {}): Prom
         verifyChecksum: opts.verifyChecksum, oracle: oracleLevel(opts.oracle, opts.oracleChecksum), onMismatch: MISMATCH_CODE[opts.onMismatch],
         timeoutMs: opts.timeoutS * 1000, ratePerConnection: opts.rate ? opts.rate / opts.connections : 0, control: sab,
         rcvbufBytes: opts.rcvbufBytes, responseCounters: countersSab,
+        refillDeferMs: opts.rate === undefined ? opts.refillDeferS * 1000 : 0,
       };
     };
 
@@ -494,6 +496,8 @@ function buildResult(
     rounds: opts.rounds,
     interleave: slicedRun(opts, variants) ? 'slices' : 'phases',
     sliceS: slicedRun(opts, variants) ? opts.sliceS : undefined,
+    // Whole nanoseconds: "200us" parses to 0.00019999999999999998 s.
+    refillDeferS: opts.rate === undefined ? Math.round(opts.refillDeferS * 1e9) / 1e9 : 0,
     rate: opts.rate,
     pattern: opts.pattern,
     batch: opts.batch,

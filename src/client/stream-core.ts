@@ -88,6 +88,12 @@ export interface StreamSpec {
   rcvbufBytes?: number;
   /** High half of every reqid (a compute uses its pid). */
   reqidHi: number;
+  /**
+   * Closed loop: how long (ms) the refill of freed slots may wait while the
+   * server's burst is still arriving (endRead); 0 or absent = refill as each
+   * response is read, and write after every socket read.
+   */
+  refillDeferMs?: number;
 }
 
 /** What the core needs from its connection (cold-path callbacks plus the flush). */
@@ -120,11 +126,12 @@ export class PageStreamCore {
   private reqidLo = 0;
   /**
    * [0] the batch clock (ms, performance.now() read once per socket read or
-   * tick), [1] open loop: the intended time of the next send. A Float64Array,
+   * tick), [1] open loop: the intended time of the next send, [2] refills held
+   * (endRead): the batch clock of the read that first held one, or -1. A Float64Array,
    * not number fields: a double field can end up boxed on every store, an
    * element of a Float64Array never is.
    */
-  readonly clock = new Float64Array(2);
+  readonly clock = new Float64Array(3);
   /** Batch state set by the caller: whether we are measuring. */
   measuring = false;
   /** False after a mismatch action dropped the stream: ignore the rest of the batch. */
@@ -137,6 +144,12 @@ export class PageStreamCore {
   issuing = true;
   /** Open loop: the interval between sends (ms). */
   private readonly intervalMs: number;
+  /**
+   * Closed loop with a refill deferral (spec.refillDeferMs > 0): freed slots
+   * are refilled at the end of a read (endRead), not as each response is read.
+   */
+  private readonly deferRefill: boolean;
+  private readonly refillDeferMs: number;
   /**
    * Closed loop: the pending run of equal latencies, [value us, count].
    * The clock is read once per socket read and the send time once per write
@@ -158,6 +171,9 @@ export class PageStreamCore {
     this.ring = new InFlightRing(spec.pipeline);
     this.wbuf = Buffer.alloc(Math.max(4096, (2 * this.ring.capacity + 2) * this.frameSize));
     this.intervalMs = spec.rateRps > 0 ? 1000 / spec.rateRps : 0;
+    this.refillDeferMs = this.intervalMs === 0 ? Math.max(0, spec.refillDeferMs ?? 0) : 0;
+    this.deferRefill = this.refillDeferMs > 0;
+    this.clock[2] = -1;
     // Per-connection constants once: in every ring row (what the verifier compares)
     // and in every frame slot of the write arena (template frames, request-encoder.ts).
     this.ring.fillConstants(spec.reqidHi, spec.lsnHi, spec.lsnLo, spec.nmsHi, spec.nmsLo);
@@ -233,7 +249,33 @@ export class PageStreamCore {
         if (!this.live) return;
       }
     }
-    this.refill();
+    if (!this.deferRefill) this.refill();
+  }
+
+  /**
+   * End of one socket read, after endBatch: refill and write. `partial`: the
+   * read ended inside a frame.
+   *
+   * With a refill deferral, a read that ends inside a frame holds the refill:
+   * the rest of that frame, and usually more of the server's burst, is
+   * already on its way (a server writes a batch of responses as one burst,
+   * which reaches the reader in pieces when it reads while the burst is still
+   * being written). The freed slots are refilled at the burst's last read,
+   * which ends on a frame boundary, or once the first held refill has waited
+   * refillDeferMs — so one write per server burst instead of one per read,
+   * and on a slow link the hold stays bounded. Held requests are not yet
+   * issued: their send time, and so their latency, starts when they are sent.
+   */
+  endRead(partial: boolean): void {
+    if (this.deferRefill) {
+      const c = this.clock;
+      if (partial && this.ring.tail - this.ring.head < this.spec.pipeline) {
+        if (c[2]! < 0) c[2] = c[0]!;
+        if (c[0]! - c[2]! < this.refillDeferMs) return;
+      }
+      this.refill();
+    }
+    this.flushBatch();
   }
 
   /**
@@ -282,6 +324,7 @@ export class PageStreamCore {
     // Not started (or dropped): a request sent now would be answered into a ring that start() clears.
     // Another variant's time slice: send nothing, let the pipeline drain.
     if (!this.live || !this.issuing) return;
+    this.clock[2] = -1;
     const ring = this.ring;
     const depth = this.spec.pipeline;
     if (this.intervalMs === 0) {

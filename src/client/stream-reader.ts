@@ -108,6 +108,11 @@ export class StreamFrameReader {
     this.handler = handler;
   }
 
+  /** The last chunk ended inside a frame: the rest of that frame is still to come. */
+  get partial(): boolean {
+    return this.pendLen > 0;
+  }
+
   reset(): void {
     this.pendLen = 0;
     this.big = null;

@@ -53,6 +53,8 @@ export interface ShardTask {
   ratePerConnection: number;
   /** Socket receive buffer per connection (bytes); 0 = the kernel's autotuning. */
   rcvbufBytes: number;
+  /** Closed loop: longest hold of a refill while a burst is still arriving (ms, stream-core.ts endRead); 0 = refill after every read. */
+  refillDeferMs: number;
   control: SharedArrayBuffer;
   /**
    * Time slices: Int32 per (worker, variant) at worker × variants + variant,

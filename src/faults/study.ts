@@ -75,6 +75,11 @@ function baseRun(o: StudyOptions, v: VerifyVariant): RunOptions {
     warmupS: 0,
     rounds: 1,
     sliceS: DEFAULT_SLICE_S,
+    // Refill as each response is read, as a compute's prefetch does: the ring
+    // never runs empty, so an extra response (stale, swap) is never the
+    // unsolicited one that even V2 sees, and what each variant detects does
+    // not depend on when the client's reads end inside a frame.
+    refillDeferS: 0,
     rcvbufBytes: DEFAULT_RCVBUF_BYTES,
     pattern: 'uniform',
     batch: 1,

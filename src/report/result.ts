@@ -152,6 +152,12 @@ export interface RunConfig {
    */
   interleave?: 'slices' | 'phases';
   sliceS?: number;
+  /**
+   * Closed loop: the longest a refill was held while a server burst was still
+   * arriving (--refill-defer; 0: refill after every read, and always in open
+   * loop). Absent in results written before it existed (they refilled after every read).
+   */
+  refillDeferS?: number;
   /** Linux, this host: net.ipv4.tcp_moderate_rcvbuf (receive-buffer autotuning) was on. */
   tcpRcvbufAutotuning?: boolean;
   /**
