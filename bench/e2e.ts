@@ -12,7 +12,10 @@
  * rounds just before (a) and two just after. The issue assumes that pair at
  * 1.2–1.45 µs per response; on this VM it moves with the machine, and so does
  * every client's figure, so (a) is printed against it too.
- * Usage: npm run bench:e2e [-- --duration 9 --rounds 3 --duration1000 4 --skip-cpu --skip-raw --skip-start --skip-1000 --pin]
+ * After (a), (a') runs it again with --refill-defer 0 (refill after every
+ * read, as the raw pair does): what holding refills for the end of each
+ * server burst buys, in the same stretch.
+ * Usage: npm run bench:e2e [-- --duration 9 --rounds 3 --duration1000 4 --skip-cpu --skip-raw --skip-refill-ab --skip-start --skip-1000 --pin]
  * (--pin: the (a) run pins the emulator and the load generator to separate CPUs, run --pin; the raw pair likewise)
  */
 import { spawn } from 'node:child_process';
@@ -22,6 +25,7 @@ import os from 'node:os';
 import { defaultRunOptions, runBenchmark } from '../src/client/run.js';
 import { spreadOf } from '../src/report/compare.js';
 import type { PagestreamResult } from '../src/report/result.js';
+import type { RunOptions } from '../src/client/options.js';
 import { childArm, forkedServer, type ArmRound } from './ceiling/child-arm.js';
 import { enablePinning } from './ceiling/pin.js';
 
@@ -86,7 +90,30 @@ async function armCpu(): Promise<Record<string, unknown>> {
     console.log(`    same stretch, the issue's raw Node pair (bench:ceiling arm (a), 4 x 32): ${f(us(before))} us before, ${f(us(after))} us after, median ${medianUs.toFixed(3)} us (the issue assumes 1.2-1.45 us); worst variant ${worst.toFixed(3)} us = ${(worst / medianUs).toFixed(3)} x the raw pair`);
     raw = { rounds: [...before, ...after], clientCpuPerResponseUs: { before: us(before), after: us(after), median: medianUs }, worstVariantVsRawPair: worst / medianUs };
   }
-  return { command: `npm run bench:e2e -- --duration ${durationS}${o.pin ? ' --pin' : ''}`, pinned: r.config.pinned ?? false, perVariant: per, v3VsV2CpuRatio: spread, cpuRatioFrom: from, spreadPct, v3VsV2CpuRatioTotals: totals, totalsSpreadPct: totalsPct, saturation: r.saturation, ...(raw ? { rawPair: raw } : {}) };
+  const refillPerRead = has('skip-refill-ab') ? undefined : await refillAb(o, r, worst);
+  return { command: `npm run bench:e2e -- --duration ${durationS}${o.pin ? ' --pin' : ''}`, pinned: r.config.pinned ?? false, perVariant: per, v3VsV2CpuRatio: spread, cpuRatioFrom: from, spreadPct, v3VsV2CpuRatioTotals: totals, totalsSpreadPct: totalsPct, saturation: r.saturation, ...(raw ? { rawPair: raw } : {}), ...(refillPerRead ? { refillPerRead } : {}) };
+}
+
+/** What one variant's figures say about the load shape: writes per response, throughput, latency, requests in flight (Little). */
+function shapeOf(r: PagestreamResult): { writesPerResponse: number; throughputRps: number; p50Us: number; p99Us: number; meanInFlight: number } {
+  const v = r.variants.v3 ?? Object.values(r.variants)[0]!;
+  return { writesPerResponse: v.writesPerResponse ?? NaN, throughputRps: v.throughputRps, p50Us: v.latencyUs.p50, p99Us: v.latencyUs.p99, meanInFlight: (v.throughputRps * v.latencyUs.mean) / 1e6 };
+}
+
+/**
+ * (a') The same run right after, refilling after every read (--refill-defer 0),
+ * as before the deferral and as the raw pair does: what holding refills to the
+ * end of each server burst changes, side by side in one stretch.
+ */
+async function refillAb(o: RunOptions, held: PagestreamResult, worstHeld: number): Promise<Record<string, unknown>> {
+  const r: PagestreamResult = await runBenchmark({ ...o, refillDeferS: 0 }, { log: (s) => process.stderr.write(s + '\n') });
+  const worst = Math.max(...Object.values(r.variants).map((v) => v!.cpu.perResponseUs));
+  const a = shapeOf(held), b = shapeOf(r);
+  const f = (x: ReturnType<typeof shapeOf>): string => `${x.writesPerResponse.toFixed(3)} writes/response, ${Math.round(x.throughputRps / 1000)}k/s, p50 ${x.p50Us} us, p99 ${x.p99Us} us, ${x.meanInFlight.toFixed(1)} in flight`;
+  console.log(`(a') the same with --refill-defer 0 (refill after every read): worst variant ${worst.toFixed(3)} us; held per burst / per read = ${(worstHeld / worst).toFixed(3)}`);
+  console.log(`    V3, held per burst: ${f(a)}`);
+  console.log(`    V3, per read:       ${f(b)}`);
+  return { worstVariantUs: worst, heldVsPerRead: worstHeld / worst, heldPerBurst: a, perRead: b, perVariant: Object.fromEntries(Object.entries(r.variants).map(([k, v]) => [k, v!.cpu.perResponseUs])) };
 }
 
 function armStart(): Promise<Record<string, unknown>> {

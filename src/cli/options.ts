@@ -172,6 +172,15 @@ export function parseArgs(cmd: CommandSpec, argv: readonly string[]): ParsedArgs
   return { values, positionals, given, help };
 }
 
+/** A duration default as it would be typed: 6s, 500ms, 200us (0 stays 0). */
+function formatDuration(s: number): string {
+  const n = (x: number): string => String(Number(x.toPrecision(12)));
+  if (s === 0) return '0';
+  if (s >= 1) return `${n(s)}s`;
+  if (s >= 1e-3) return `${n(s * 1e3)}ms`;
+  return `${n(s * 1e6)}us`;
+}
+
 /** Render --help from the declaration. */
 export function renderHelp(cmd: CommandSpec): string {
   const lines = [`pagestream-bench ${cmd.name}${cmd.positionals ? ' ' + cmd.positionals : ''} [options]`, '', cmd.summary, ''];
@@ -183,7 +192,8 @@ export function renderHelp(cmd: CommandSpec): string {
     let d = o.doc;
     if (o.choices) d += ` (${o.choices.join('|')})`;
     if (o.default !== undefined && !o.secret && !(Array.isArray(o.default) && o.default.length === 0)) {
-      d += ` [default: ${Array.isArray(o.default) ? o.default.join(',') : String(o.default)}]`;
+      const shown = Array.isArray(o.default) ? o.default.join(',') : o.type === 'duration' && typeof o.default === 'number' ? formatDuration(o.default) : String(o.default);
+      d += ` [default: ${shown}]`;
     }
     // A name longer than the column gets its doc on the next line, never glued to it.
     lines.push(left[i]!.length + 2 > w ? `${left[i]}\n${' '.repeat(w)}${d}` : left[i]!.padEnd(w) + d);

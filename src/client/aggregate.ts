@@ -169,8 +169,8 @@ export function variantResult(phases: PhaseFigures[], oracle: boolean): VariantR
   }
   if (oracle) out.undetected = c[C_UNDETECTED]!;
   // Syscall batching, measured: socket reads and writes per response.
-  (out as VariantResult & { readsPerResponse?: number; writesPerResponse?: number }).readsPerResponse = round3(responses > 0 ? c[C_READS]! / responses : 0);
-  (out as VariantResult & { readsPerResponse?: number; writesPerResponse?: number }).writesPerResponse = round3(responses > 0 ? c[C_WRITES]! / responses : 0);
+  out.readsPerResponse = round3(responses > 0 ? c[C_READS]! / responses : 0);
+  out.writesPerResponse = round3(responses > 0 ? c[C_WRITES]! / responses : 0);
   return out;
 }
 

@@ -96,6 +96,9 @@ export interface VariantResult {
   rounds: RoundFigures[];
   /** Emulator/oracle checks (fault study): wrong pages accepted by the verifier. */
   undetected?: number;
+  /** Socket reads and writes per response in the measured time (syscall batching, measured). */
+  readsPerResponse?: number;
+  writesPerResponse?: number;
 }
 
 export interface Spread {
