@@ -94,13 +94,15 @@ export interface RunOptions {
 export const DEFAULT_SLICE_S = 0.01;
 
 /**
- * Default --refill-defer: 200 µs. Long enough for the rest of a burst on
- * loopback, where a read that ends inside a frame is followed by the rest of
- * the server's writev within microseconds; short against a page-stream
- * round trip, so on a slow link the pipeline is never held for long.
- * Measured in docs/performance.md, "Tenth session".
+ * Default --refill-defer: 50 µs. On loopback the rest of a burst follows a
+ * read that ended inside a frame within ~20 µs: bounds of 50 µs, 200 µs and
+ * 1 ms all gave one write per 32-response burst, 20 µs 0.034 writes per
+ * response and 10 µs 0.046–0.050. Short against a page-stream round trip,
+ * so where frames trickle in over a real link and most reads end inside
+ * one, a connection's refills wait at most 50 µs. Measured in
+ * docs/performance.md, "Tenth session".
  */
-export const DEFAULT_REFILL_DEFER_S = 200e-6;
+export const DEFAULT_REFILL_DEFER_S = 50e-6;
 
 /**
  * Default --rcvbuf: 4 MiB, 16 times the 256 KiB a connection has in flight at

@@ -94,7 +94,7 @@ function validate(o: RunOptions): void {
   if (!(o.durationS > 0)) throw new UsageError(`--duration: must be > 0 seconds`);
   if (!(o.sliceS >= 0)) throw new UsageError(`--slice: must be >= 0 seconds`);
   if (o.sliceS > 0 && o.sliceS < 0.005) throw new UsageError(`--slice: ${o.sliceS * 1000} ms is shorter than the 5 ms a switch needs to drain and refill; use 5ms or more, or 0 for phases`);
-  if (!(o.refillDeferS >= 0 && o.refillDeferS <= 1)) throw new UsageError(`--refill-defer: ${o.refillDeferS} s is not in 0..1s (e.g. 200us; 0 refills after every read)`);
+  if (!(o.refillDeferS >= 0 && o.refillDeferS <= 1)) throw new UsageError(`--refill-defer: ${o.refillDeferS} s is not in 0..1s (e.g. 50us; 0 refills after every read)`);
   if (!(o.warmupS >= 0)) throw new UsageError(`--warmup: must be >= 0 seconds`);
   if (!(o.timeoutS > 0)) throw new UsageError(`--timeout: must be > 0 seconds`);
   if (o.rate !== undefined && !(o.rate > 0)) throw new UsageError(`--rate: must be > 0 requests/s`);

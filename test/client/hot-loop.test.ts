@@ -79,7 +79,7 @@ test('GC counter sees allocation (control)', { skip: !gc && 'needs --expose-gc' 
   assert.ok(n > 0, 'allocating loop must produce GC events');
 });
 
-test('V3 hot loop, refills held to the end of each burst (run\'s default): >= 1 M responses verified and recorded with zero GC events', { skip: !gc && 'needs --expose-gc' }, async () => {
+test('V3 hot loop, refills held to the end of each burst (as run does by default): >= 1 M responses verified and recorded with zero GC events', { skip: !gc && 'needs --expose-gc' }, async () => {
   const { stats, drive } = setup(3, [100_000, 5_000], { verifyChecksum: false, oracle: true, refillDeferMs: 0.2 });
   drive(100_000); // warm-up: JIT tiers, histogram buckets touched
   gc!();

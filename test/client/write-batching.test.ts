@@ -19,7 +19,7 @@ for (const [version, depth, chunk, drained, refillDeferMs] of [
   [3, 32, 37_000, true, 0], [3, 32, 270_000, true, 0], [2, 32, 120_000, true, 0], [3, 5, 20_000, true, 0],
   // The kernel did not take a batch at once (Node keeps it queued): the arena must not restart at 0.
   [3, 32, 37_000, false, 0], [2, 32, 120_000, false, 0], [3, 5, 20_000, false, 0],
-  // Refills held to the end of each burst (run's default): batches of up to a whole pipeline.
+  // Refills held to the end of each burst (as run does by default): batches of up to a whole pipeline.
   [3, 32, 37_000, true, 0.2], [3, 32, 37_000, false, 0.2], [2, 5, 20_000, false, 0.2],
 ] as const) {
   test(`V${version}, ${depth} in flight, ${chunk}-byte reads, writes ${drained ? 'drained' : 'left queued'}${refillDeferMs > 0 ? ', refills held per burst' : ''}: at most one write per read, whole frames`, () => {
