@@ -233,7 +233,7 @@ export async function runBenchmark(opts: RunOptions, hooks: RunHooks = {}): Prom
         verifyChecksum: opts.verifyChecksum, oracle: oracleLevel(opts.oracle, opts.oracleChecksum), onMismatch: MISMATCH_CODE[opts.onMismatch],
         timeoutMs: opts.timeoutS * 1000, ratePerConnection: opts.rate ? opts.rate / opts.connections : 0, control: sab,
         rcvbufBytes: opts.rcvbufBytes, responseCounters: countersSab,
-        refillDeferMs: opts.rate === undefined ? opts.refillDeferS * 1000 : 0,
+        refillDeferMs: opts.refillDeferS * 1000,
       };
     };
 

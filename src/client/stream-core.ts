@@ -91,7 +91,7 @@ export interface StreamSpec {
   /**
    * Closed loop: how long (ms) the refill of freed slots may wait while the
    * server's burst is still arriving (endRead); 0 or absent = refill as each
-   * response is read, and write after every socket read.
+   * response is read, and write after every socket read. Open loop ignores it.
    */
   refillDeferMs?: number;
 }
@@ -145,10 +145,10 @@ export class PageStreamCore {
   /** Open loop: the interval between sends (ms). */
   private readonly intervalMs: number;
   /**
-   * Closed loop with a refill deferral (spec.refillDeferMs > 0): freed slots
-   * are refilled at the end of a read (endRead), not as each response is read.
+   * Closed loop: the longest hold of a refill (ms, endRead). When > 0, freed
+   * slots are refilled at the end of a read, not as each response is read;
+   * 0 in open loop, where the schedule decides every send.
    */
-  private readonly deferRefill: boolean;
   private readonly refillDeferMs: number;
   /**
    * Closed loop: the pending run of equal latencies, [value us, count].
@@ -172,7 +172,6 @@ export class PageStreamCore {
     this.wbuf = Buffer.alloc(Math.max(4096, (2 * this.ring.capacity + 2) * this.frameSize));
     this.intervalMs = spec.rateRps > 0 ? 1000 / spec.rateRps : 0;
     this.refillDeferMs = this.intervalMs === 0 ? Math.max(0, spec.refillDeferMs ?? 0) : 0;
-    this.deferRefill = this.refillDeferMs > 0;
     this.clock[2] = -1;
     // Per-connection constants once: in every ring row (what the verifier compares)
     // and in every frame slot of the write arena (template frames, request-encoder.ts).
@@ -249,7 +248,7 @@ export class PageStreamCore {
         if (!this.live) return;
       }
     }
-    if (!this.deferRefill) this.refill();
+    if (this.refillDeferMs === 0) this.refill();
   }
 
   /**
@@ -267,7 +266,7 @@ export class PageStreamCore {
    * issued: their send time, and so their latency, starts when they are sent.
    */
   endRead(partial: boolean): void {
-    if (this.deferRefill) {
+    if (this.refillDeferMs > 0) {
       const c = this.clock;
       if (partial && this.ring.tail - this.ring.head < this.spec.pipeline) {
         if (c[2]! < 0) c[2] = c[0]!;

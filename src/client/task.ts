@@ -53,7 +53,7 @@ export interface ShardTask {
   ratePerConnection: number;
   /** Socket receive buffer per connection (bytes); 0 = the kernel's autotuning. */
   rcvbufBytes: number;
-  /** Closed loop: longest hold of a refill while a burst is still arriving (ms, stream-core.ts endRead); 0 = refill after every read. */
+  /** Closed loop: longest hold of a refill while a burst is still arriving (ms, stream-core.ts endRead; open loop ignores it); 0 = refill after every read. */
   refillDeferMs: number;
   control: SharedArrayBuffer;
   /**
