@@ -14,6 +14,7 @@
  * switch, not at the next tick.
  */
 import { performance, PerformanceObserver } from 'node:perf_hooks';
+import { workerData } from 'node:worker_threads';
 import type { EventLoopUtilization } from 'node:perf_hooks';
 import { SliceConductor, sumCounters } from '../src/client/conductor.js';
 import { PageStreamConnection } from '../src/client/connection.js';
@@ -25,6 +26,7 @@ import { BlockChooser, makeKeySpace } from '../src/client/keys.js';
 import { MeasureStart } from '../src/client/measure-start.js';
 import { ProcessCpuReader } from '../src/client/proc-cpu.js';
 import { ReadArena } from '../src/client/stream-reader.js';
+import type { ShardWorkerData } from '../src/client/shard-pool.js';
 import { C_ALL_BYTES_RECEIVED, C_ALL_RESPONSES, C_ERRORS, C_MISMATCHES, ShardStats } from '../src/client/shard-stats.js';
 import { MODE_V2, MODE_V3, MODE_V3_NOVERIFY } from '../src/client/stream-core.js';
 import type { StreamSpec } from '../src/client/stream-core.js';
@@ -309,3 +311,18 @@ export default async function runShard(task: ShardTask): Promise<ShardResult[]> 
     };
   });
 }
+
+// Last statement of the module: every import above has been evaluated. The
+// main thread never terminates a worker before this count (shard-pool.ts):
+// terminating one mid-load aborts the process. Counted in a microtask, not
+// here: piscina loads this file with require(esm) inside a promise callback,
+// and after evaluation require() still instantiates a facade module; a
+// termination landing there aborts too (module_wrap.cc,
+// CreateRequiredModuleFacade). A microtask queued now runs as soon as that
+// callback, require() included, has returned. Not setImmediate: once loaded,
+// piscina's worker blocks in Atomics.wait until a task comes, so the event
+// loop would not turn before close().
+queueMicrotask(() => {
+  const data = workerData as ShardWorkerData | undefined;
+  if (data?.loaded) Atomics.add(new Int32Array(data.loaded), 0, 1);
+});

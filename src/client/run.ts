@@ -17,7 +17,6 @@
  */
 import os from 'node:os';
 import { performance, PerformanceObserver } from 'node:perf_hooks';
-import { Piscina } from 'piscina';
 import { resultEnvelope } from '../report/result.js';
 import type { PagestreamResult, RoundFigures, RunConfig, Saturation, VariantName, VariantResult } from '../report/result.js';
 import { UsageError } from '../protocol/errors.js';
@@ -33,6 +32,7 @@ import { ON_MISMATCH_ABORT, ON_MISMATCH_COUNT, ON_MISMATCH_RECONNECT } from './s
 import type { RunOptions } from './options.js';
 import { variantsOf } from './options.js';
 import { parseTargetUrl, resolveTarget } from './target.js';
+import { ShardPool } from './shard-pool.js';
 import { pinEmulatorAndClient } from './affinity.js';
 import { rcvbufAutotuning } from './proc-cpu.js';
 import { receiveBufferSupported } from './sockopt.js';
@@ -179,17 +179,13 @@ export async function runBenchmark(opts: RunOptions, hooks: RunHooks = {}): Prom
   const hostConns = connHi - connLo;
   const nWorkers = Math.min(opts.workers, hostConns);
   // The worker threads start (load their modules) while the emulator starts.
-  const pool = new Piscina({
-    filename: new URL('../../workers/shard.js', import.meta.url).href,
-    minThreads: nWorkers,
-    maxThreads: nWorkers,
-    idleTimeout: 60_000,
-  });
+  const shards = new ShardPool(nWorkers);
   let target: ResolvedTarget;
   try {
     target = await resolveTarget(opts, variants.every((v) => v === 'v2') ? 2 : 3);
   } catch (e) {
-    await pool.destroy().catch(() => undefined);
+    // Often within ~50 ms of starting the workers: close() waits for them to load (shard-pool.ts).
+    await shards.close();
     throw e;
   }
   // --pin: the embedded emulator on the last CPU, this process's threads on the others.
@@ -320,7 +316,7 @@ export async function runBenchmark(opts: RunOptions, hooks: RunHooks = {}): Prom
           task.slicePlan = plan;
           if (target.emulator) task.emulatorPid = target.emulator.pid;
         }
-        return (pool.run(task) as Promise<ShardResult[]>).catch((e: unknown) => {
+        return (shards.pool.run(task) as Promise<ShardResult[]>).catch((e: unknown) => {
           failure ??= e;
           Atomics.add(ctl, FAILED, 1);
           stop();
@@ -434,7 +430,7 @@ export async function runBenchmark(opts: RunOptions, hooks: RunHooks = {}): Prom
     return result;
   } finally {
     pinning?.restore();
-    await pool.destroy().catch(() => undefined);
+    await shards.close();
     await target.emulator?.stop().catch(() => undefined);
   }
 }

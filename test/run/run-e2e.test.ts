@@ -256,7 +256,7 @@ test('JWT (URL password or PAGESERVER_JWT) authenticates and appears nowhere in 
     assert.ok(load(out1).variants.v3!.responses > 0);
     // Without a token: refused, exit 2, one line.
     const r3 = await runCli([...common, '--target', `postgres://127.0.0.1:${emu.port}`], { env: { PAGESERVER_JWT: '' } });
-    assert.equal(r3.code, 2);
+    assert.equal(r3.code, 2, `exit ${r3.code} signal ${r3.signal}; stderr: ${r3.stderr.slice(0, 2000)}`);
     assert.match(oneLine(r3.stderr), /PAGESERVER_JWT/);
   } finally {
     await emu.stop();
