@@ -1,10 +1,11 @@
 /*
- * The project's one native helper, built by `npm install` (node-gyp). Three
+ * The project's one native helper, built by `npm install` (node-gyp). Four
  * things Node does not offer: a TCP socket's receive buffer (sockopt.c, for
  * the client), a write to a socket without a Writable chunk (writev.c: one
  * writev over slices of long-lived buffers for the emulator's output, one
- * write of a byte range for the client's request batches), and another
- * process's CPU clock (cpuclock.c, the emulator's CPU at every time slice). Everything works
+ * write of a byte range for the client's request batches), another
+ * process's CPU clock (cpuclock.c, the emulator's CPU at every time slice),
+ * and a timer finer than 1 ms (pacer.c, the open-loop schedule). Everything works
  * without it, slower or with kernel-autotuned buffers, and says so.
  */
 #include "addon.h"
@@ -20,5 +21,8 @@ NAPI_MODULE_INIT() {
   add(env, exports, "writeFrames", WriteFrames);
   add(env, exports, "writeBytes", WriteBytes);
   add(env, exports, "processCpuNs", ProcessCpuNs);
+  add(env, exports, "pacerStart", PacerStart);
+  add(env, exports, "pacerArm", PacerArm);
+  add(env, exports, "pacerStop", PacerStop);
   return exports;
 }

@@ -25,6 +25,7 @@ import {
 import { BlockChooser, makeKeySpace } from '../src/client/keys.js';
 import { MeasureStart } from '../src/client/measure-start.js';
 import { ProcessCpuReader } from '../src/client/proc-cpu.js';
+import { nativeAddon } from '../src/native/addon.js';
 import { ReadArena } from '../src/client/stream-reader.js';
 import type { ShardWorkerData } from '../src/client/shard-pool.js';
 import { C_ALL_BYTES_RECEIVED, C_ALL_RESPONSES, C_ERRORS, C_MISMATCHES, ShardStats } from '../src/client/shard-stats.js';
@@ -187,6 +188,24 @@ export default async function runShard(task: ShardTask): Promise<ShardResult[]> 
   let lastP99 = 0;
   let streaming = false;
   const openLoop = task.ratePerConnection > 0;
+  // Open loop: between socket reads only a timer can send what the schedule
+  // makes due. Node's timers are 1 ms (libuv's heap is in ms), so with the tick
+  // alone a send leaves up to ~1.1 ms after its intended time, and latency
+  // from the intended time carries that. The native pacer (a timerfd one-shot
+  // on this thread's loop) wakes the thread at the earliest due send instead;
+  // each wake sends what is due on every connection and re-arms for the next.
+  // A connection with a full pipeline is left to its responses' refills.
+  const pacer = openLoop && task.nativePacer ? nativeAddon() : null;
+  const pace = (): void => {
+    const now = performance.now();
+    let next = Infinity;
+    for (let k = 0; k < started; k++) {
+      const due = conns[k]!.pace(now);
+      if (due < next) next = due;
+    }
+    // Beyond the next tick, the tick re-arms (it calls pace too).
+    if (next - now < OPEN_LOOP_TICK_MS) pacer!.pacerArm((next - now) * 1000);
+  };
   const live = (slot: number): number => liveIndex(task.worker, slot);
   const sumOf = (index: number): number => stats.reduce((s, st) => s + st.c[index]!, 0);
 
@@ -215,6 +234,10 @@ export default async function runShard(task: ShardTask): Promise<ShardResult[]> 
     intervalStart = now;
   };
 
+  if (pacer) {
+    pacer.pacerStop(); // a task that ended abnormally may have left this thread's pacer running
+    if (pacer.pacerStart(pace) !== 0) throw new Error('the native pacer did not start (timerfd_create or uv_poll_init failed)');
+  }
   await new Promise<void>((resolve) => {
     const timer = setInterval(() => {
       const now = performance.now();
@@ -239,6 +262,7 @@ export default async function runShard(task: ShardTask): Promise<ShardResult[]> 
       if (openLoop || now - lastTimeoutCheck >= TIMEOUT_CHECK_MS) {
         lastTimeoutCheck = now;
         for (let k = 0; k < started; k++) conns[k]!.tick(now);
+        if (pacer) pace();
       }
       if (phase === PHASE_MEASURE && measureStart < 0) {
         measureStart = now;
@@ -277,6 +301,7 @@ export default async function runShard(task: ShardTask): Promise<ShardResult[]> 
     }, openLoop ? OPEN_LOOP_TICK_MS : TICK_MS);
   });
 
+  pacer?.pacerStop();
   server?.close();
   // Let the observer deliver the last GC entries before counting.
   await new Promise((r) => setTimeout(r, 5));

@@ -426,6 +426,18 @@ export class PageStreamConnection implements FrameHandler, CoreOwner {
     this.core.flushBatch();
   }
 
+  /**
+   * Open loop, from the worker's pacer: send what the schedule has made due
+   * by `now`, then return the next due time (stream-core nextSendDue). No
+   * timeout check: the tick does that.
+   */
+  pace(now: number): number {
+    if (this.state !== ST_STREAM) return Infinity;
+    const core = this.core;
+    if (core.nextSendDue() <= now) this.sendNow(now);
+    return core.nextSendDue();
+  }
+
   /** Timer work (every few ms): open-loop sends, timeouts. */
   tick(now: number): void {
     if (this.state === ST_STREAM) {

@@ -51,6 +51,14 @@ export interface RunOptions {
   refillDeferS: number;
   /** Open loop: total requests/s over all connections; undefined = closed loop. */
   rate?: number;
+  /**
+   * Open loop: what wakes a worker for a send between socket reads. 'native':
+   * a timerfd one-shot at the earliest due send (native/pacer.c), so sends
+   * leave within tens of µs of their intended time; 'tick': Node's 1 ms timer
+   * only, so sends leave up to ~1 ms late and latency from the intended time
+   * carries that. 'native' falls back to 'tick' where the helper is not built.
+   */
+  pacing: 'native' | 'tick';
   pattern: string;
   batch: number;
   /** latest | replica | X/Y */
@@ -128,6 +136,7 @@ export function defaultRunOptions(cpus: number): RunOptions {
     rounds: 3,
     sliceS: DEFAULT_SLICE_S,
     refillDeferS: DEFAULT_REFILL_DEFER_S,
+    pacing: 'native',
     rcvbufBytes: DEFAULT_RCVBUF_BYTES,
     pattern: 'uniform',
     batch: 1,

@@ -33,6 +33,7 @@ import type { RunOptions } from './options.js';
 import { variantsOf } from './options.js';
 import { parseTargetUrl, resolveTarget } from './target.js';
 import { ShardPool } from './shard-pool.js';
+import { nativeAddon } from '../native/addon.js';
 import { pinEmulatorAndClient } from './affinity.js';
 import { rcvbufAutotuning } from './proc-cpu.js';
 import { receiveBufferSupported } from './sockopt.js';
@@ -94,6 +95,7 @@ function validate(o: RunOptions): void {
   if (!(o.durationS > 0)) throw new UsageError(`--duration: must be > 0 seconds`);
   if (!(o.sliceS >= 0)) throw new UsageError(`--slice: must be >= 0 seconds`);
   if (o.sliceS > 0 && o.sliceS < 0.005) throw new UsageError(`--slice: ${o.sliceS * 1000} ms is shorter than the 5 ms a switch needs to drain and refill; use 5ms or more, or 0 for phases`);
+  if (o.pacing !== 'native' && o.pacing !== 'tick') throw new UsageError(`--pacing: ${String(o.pacing)} is not native or tick`);
   if (!(o.refillDeferS >= 0 && o.refillDeferS <= 1)) throw new UsageError(`--refill-defer: ${o.refillDeferS} s is not in 0..1s (e.g. 50us; 0 refills after every read)`);
   if (!(o.warmupS >= 0)) throw new UsageError(`--warmup: must be >= 0 seconds`);
   if (!(o.timeoutS > 0)) throw new UsageError(`--timeout: must be > 0 seconds`);
@@ -142,6 +144,14 @@ function phaseChangeOrAbort(ctl: Int32Array, value: number, ms: number, signal: 
     signal.addEventListener('abort', done);
     void w.value.then(done);
   });
+}
+
+/**
+ * Open loop: the pacing the workers use. 'native' needs the helper's pacer
+ * (native/pacer.c); without it the workers tick, and the result says so.
+ */
+export function pacingOf(opts: Pick<RunOptions, 'pacing'>): 'native' | 'tick' {
+  return opts.pacing === 'native' && typeof nativeAddon()?.pacerStart === 'function' ? 'native' : 'tick';
 }
 
 /** Time slices: a closed loop over several variants with a slice length set. */
@@ -209,7 +219,7 @@ export async function runBenchmark(opts: RunOptions, hooks: RunHooks = {}): Prom
     if (variants.length > 1 && (opts.rcvbufBytes === 0 || !receiveBufferSupported()) && rcvbufAutotuning() === true) {
       log('note: TCP receive-buffer autotuning is on for these connections: per-round CPU ratios move by several % with each connection\'s buffer (docs/performance.md, "Fourth session"); --rcvbuf 4MiB fixes them');
     }
-    log(`${variants.join(', ')} × ${opts.rounds} round(s) of ${perRoundS.toFixed(2)} s (+${opts.warmupS} s warm-up); ${hostConns} connection(s) × ${opts.pipeline} in flight on ${nWorkers} worker(s)${opts.rate ? `; open loop ${opts.rate} req/s` : '; closed loop'}${slicedRun(opts, variants) ? `, variants in ${Math.round(opts.sliceS * 1000)} ms slices` : ''}; receive buffer ${opts.rcvbufBytes > 0 && receiveBufferSupported() ? `${Math.round(opts.rcvbufBytes / 1024)} KiB per connection` : 'autotuned by the kernel'}`);
+    log(`${variants.join(', ')} × ${opts.rounds} round(s) of ${perRoundS.toFixed(2)} s (+${opts.warmupS} s warm-up); ${hostConns} connection(s) × ${opts.pipeline} in flight on ${nWorkers} worker(s)${opts.rate ? `; open loop ${opts.rate} req/s, ${pacingOf(opts) === 'native' ? 'sub-ms pacing' : `paced by the 1 ms tick${opts.pacing === 'native' ? ' (the native helper is not built)' : ''}`}` : '; closed loop'}${slicedRun(opts, variants) ? `, variants in ${Math.round(opts.sliceS * 1000)} ms slices` : ''}; receive buffer ${opts.rcvbufBytes > 0 && receiveBufferSupported() ? `${Math.round(opts.rcvbufBytes / 1024)} KiB per connection` : 'autotuned by the kernel'}`);
 
     // Main-thread GC during measurement windows counts too.
     const mainGc: Array<{ start: number; duration: number }> = [];
@@ -230,6 +240,7 @@ export async function runBenchmark(opts: RunOptions, hooks: RunHooks = {}): Prom
         timeoutMs: opts.timeoutS * 1000, ratePerConnection: opts.rate ? opts.rate / opts.connections : 0, control: sab,
         rcvbufBytes: opts.rcvbufBytes, responseCounters: countersSab,
         refillDeferMs: opts.refillDeferS * 1000,
+        nativePacer: pacingOf(opts) === 'native',
       };
     };
 
@@ -495,6 +506,7 @@ function buildResult(
     // Whole nanoseconds: "200us" parses to 0.00019999999999999998 s.
     refillDeferS: opts.rate === undefined ? Math.round(opts.refillDeferS * 1e9) / 1e9 : 0,
     rate: opts.rate,
+    ...(opts.rate !== undefined ? { pacing: pacingOf(opts) } : {}),
     pattern: opts.pattern,
     batch: opts.batch,
     lsn: opts.lsn,

@@ -318,6 +318,18 @@ export class PageStreamCore {
       (this.spec.oracle !== ORACLE_PAGE || this.spec.verifyChecksum || verifyPageChecksum(buf, page, R[r + 10]! >>> 0));
   }
 
+  /**
+   * Open loop: the intended time (ms, performance.now()) of the next send that
+   * only the clock can trigger, or Infinity: not streaming, another variant's
+   * slice, or the pipeline is full (then a response's refill sends it, and it
+   * is already behind schedule). The worker's pacer sleeps until the earliest
+   * over its connections (workers/shard.ts).
+   */
+  nextSendDue(): number {
+    if (!this.live || !this.issuing || this.intervalMs === 0 || this.ring.tail - this.ring.head >= this.spec.pipeline) return Infinity;
+    return this.clock[1]!;
+  }
+
   /** Fill free slots: closed loop up to the pipeline depth; open loop as the schedule allows. */
   refill(): void {
     // Not started (or dropped): a request sent now would be answered into a ring that start() clears.

@@ -55,6 +55,8 @@ export interface ShardTask {
   rcvbufBytes: number;
   /** Closed loop: longest hold of a refill while a burst is still arriving (ms, stream-core.ts endRead; open loop ignores it); 0 = refill after every read. */
   refillDeferMs: number;
+  /** Open loop: wake for due sends with the native sub-ms pacer (true) or only the 1 ms tick. */
+  nativePacer: boolean;
   control: SharedArrayBuffer;
   /**
    * Time slices: Int32 per (worker, variant) at worker × variants + variant,

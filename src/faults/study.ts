@@ -80,6 +80,7 @@ function baseRun(o: StudyOptions, v: VerifyVariant): RunOptions {
     // unsolicited one that even V2 sees, and what each variant detects does
     // not depend on when the client's reads end inside a frame.
     refillDeferS: 0,
+    pacing: 'native', // closed loop: unused
     rcvbufBytes: DEFAULT_RCVBUF_BYTES,
     pattern: 'uniform',
     batch: 1,

@@ -20,6 +20,15 @@ export interface NativeAddon {
   writeBytes(fd: number, buf: Buffer, offset: number, length: number): number;
   /** Another process's CPU time so far (all threads), ns, through its CPU clock (clock_getcpuclockid); -errno on failure. */
   processCpuNs(pid: number): number;
+  /**
+   * This thread's sub-millisecond one-shot timer (native/pacer.c: a timerfd on
+   * the thread's own event loop): 0, or -errno. Throws if already started.
+   */
+  pacerStart(callback: () => void): number;
+  /** Fire the callback once, `delayUs` from now (≤ 0: at the next poll); replaces an earlier arm. 0 or -errno. */
+  pacerArm(delayUs: number): number;
+  /** Stop and free this thread's pacer (no-op when not started). */
+  pacerStop(): number;
 }
 
 let addon: NativeAddon | null | undefined;

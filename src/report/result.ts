@@ -161,6 +161,13 @@ export interface RunConfig {
    * loop). Absent in results written before it existed (they refilled after every read).
    */
   refillDeferS?: number;
+  /**
+   * Open loop only: what woke workers for sends between reads: 'native' (a
+   * sub-ms timer at each due send) or 'tick' (Node's 1 ms timer: sends up to
+   * ~1 ms late). Absent in closed loop and in results written before it
+   * existed (those ticked).
+   */
+  pacing?: 'native' | 'tick';
   /** Linux, this host: net.ipv4.tcp_moderate_rcvbuf (receive-buffer autotuning) was on. */
   tcpRcvbufAutotuning?: boolean;
   /**

@@ -124,6 +124,7 @@ describe('run: option validation at the boundary', { concurrency: 1 }, () => {
       ['rate', ['--rate', '0']],
       ['slice', ['--slice', '1ms']],
       ['rcvbuf', ['--rcvbuf', '2GiB']],
+      ['pacing', ['--pacing', 'spin']],
     ];
     const failures = (await pool(cases, 3, async ([o, argv]) => usageFailure(await runCli(['run', ...argv], { timeoutMs: 15_000 }), o, `run ${argv.join(' ')}`))).filter((f): f is string => f !== undefined);
     assert.deepEqual(failures, [], failures.join('\n'));
