@@ -326,6 +326,7 @@ export default async function runShard(task: ShardTask): Promise<ShardResult[]> 
       errorsByClass: Object.fromEntries(st.errorsByClass),
       latency: encodeHistogram(st.latency),
       service: openLoop ? encodeHistogram(st.service) : null,
+      sendLag: openLoop ? encodeHistogram(st.sendLag) : null,
       intervals: intervals[v]!,
       gcCount: gcCount[v]!,
       gcPauseMs: gcPauseMs[v]!,

@@ -26,6 +26,7 @@ export interface PhaseFigures {
   errorsByClass: Record<string, number>;
   latency: Histogram;
   service: Histogram | null;
+  sendLag: Histogram | null;
   cpuUserUs: number;
   cpuSystemUs: number;
   gcCount: number;
@@ -81,9 +82,10 @@ export function phaseFromWorkers(
     startS: round6(startS + k), durationS: round6(s.durationS), histogram: summarize(mergeEncoded(s.hist)).histogram,
   }));
   const service = results.some((r) => r.service) ? mergeEncoded(results.map((r) => r.service ?? '')) : null;
+  const sendLag = results.some((r) => r.sendLag) ? mergeEncoded(results.map((r) => r.sendLag ?? '')) : null;
   return {
     variant, round, startS, durationS, ...sum,
-    latency: mergeEncoded(results.map((r) => r.latency)), service,
+    latency: mergeEncoded(results.map((r) => r.latency)), service, sendLag,
     cpuUserUs: cpu.user, cpuSystemUs: cpu.system, gcCount, gcPauseMs,
     elu: results.map((r) => round6(r.elu)), intervals, workers: results,
   };
@@ -121,6 +123,7 @@ export function variantResult(phases: PhaseFigures[], oracle: boolean): VariantR
   const eluN = new Array<number>(nWorkers).fill(0);
   const latency = mergeEncoded([]);
   let service: Histogram | null = null;
+  let sendLag: Histogram | null = null;
   for (const p of phases) {
     addCounts(sum, p);
     durationS += p.durationS;
@@ -132,6 +135,10 @@ export function variantResult(phases: PhaseFigures[], oracle: boolean): VariantR
     if (p.service) {
       service ??= mergeEncoded([]);
       service.add(p.service);
+    }
+    if (p.sendLag) {
+      sendLag ??= mergeEncoded([]);
+      sendLag.add(p.sendLag);
     }
     p.elu.forEach((e, i) => {
       eluSum[i]! += e;
@@ -167,6 +174,7 @@ export function variantResult(phases: PhaseFigures[], oracle: boolean): VariantR
     out.serviceTimeUs = summarize(service);
     out.behindSchedule = c[C_BEHIND]!;
   }
+  if (sendLag) out.sendLagUs = summarize(sendLag);
   if (oracle) out.undetected = c[C_UNDETECTED]!;
   // Syscall batching, measured: socket reads and writes per response.
   out.readsPerResponse = round3(responses > 0 ? c[C_READS]! / responses : 0);

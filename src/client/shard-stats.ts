@@ -36,6 +36,8 @@ export class ShardStats {
   readonly latency: Histogram = createHistogram();
   /** Open loop only: from actual send. */
   readonly service: Histogram = createHistogram();
+  /** Open loop only: each measured send's lag behind its intended time (µs; 0 is recorded as 1). */
+  readonly sendLag: Histogram = createHistogram();
   /** Smallest receive buffer the kernel reported after --rcvbuf (0: none set), and connects where it could not be set. */
   rcvbufMinBytes = 0;
   rcvbufFailed = 0;
@@ -60,6 +62,7 @@ export class ShardStats {
     this.interval.reset();
     this.latency.reset();
     this.service.reset();
+    this.sendLag.reset();
   }
 
   error(cls: string): void {

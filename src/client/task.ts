@@ -88,6 +88,8 @@ export interface ShardResult {
   errorsByClass: Record<string, number>;
   latency: string;
   service: string | null;
+  /** Open loop only: send lag behind the intended time (ShardStats.sendLag). */
+  sendLag: string | null;
   intervals: IntervalHistogram[];
   /** GC events of the worker thread in this variant's measured time (its slices, when sliced). */
   gcCount: number;

@@ -149,6 +149,7 @@ function mergeVariant(parts: VariantResult[]): VariantResult {
     rounds: mergeRounds(parts),
   };
   if (parts.every((p) => p.serviceTimeUs)) out.serviceTimeUs = summarize(addEncoded(parts.map((p) => p.serviceTimeUs!.histogram)));
+  if (parts.every((p) => p.sendLagUs)) out.sendLagUs = summarize(addEncoded(parts.map((p) => p.sendLagUs!.histogram)));
   if (parts.some((p) => p.behindSchedule !== undefined)) out.behindSchedule = sum(parts.map((p) => p.behindSchedule ?? 0));
   if (parts.some((p) => p.undetected !== undefined)) out.undetected = sum(parts.map((p) => p.undetected ?? 0));
   return out;

@@ -87,8 +87,15 @@ export interface VariantResult {
   latencyUs: LatencySummaryUs;
   /** Open loop only: service time from actual send. */
   serviceTimeUs?: LatencySummaryUs;
-  /** Open loop only: sends that fell behind schedule. */
+  /** Open loop only: sends that fell behind schedule (more than 1 ms late). */
   behindSchedule?: number;
+  /**
+   * Open loop only: how late the client sent, from each request's intended
+   * time to its actual send (µs; on time is recorded as 1). Latency from the
+   * intended time is this plus the service time; --pacing decides most of it
+   * while the client keeps up. Absent in results written before it existed.
+   */
+  sendLagUs?: LatencySummaryUs;
   cpu: { userUs: number; systemUs: number; perResponseUs: number };
   gc: { count: number; pauseMs: number; perMillionResponses: number };
   /** Event-loop utilisation (0..1) of each worker thread. */

@@ -49,6 +49,7 @@ export function renderTable(r: PagestreamResult): string {
   if (openLoop) {
     rows.splice(7, 0,
       { label: 'service time p99', cell: (v) => (v.serviceTimeUs ? us(v.serviceTimeUs.p99) : '-') },
+      { label: 'send lag p50 / p99', cell: (v) => (v.sendLagUs ? `${us(v.sendLagUs.p50)} / ${us(v.sendLagUs.p99)}` : '-') },
       { label: 'sends behind schedule', cell: (v) => int(v.behindSchedule ?? 0) });
   }
   const server = (v: VariantResult): { cpuPerResponseUs: number } | undefined => (v as VariantResult & { server?: { cpuPerResponseUs: number } }).server;

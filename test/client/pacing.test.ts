@@ -52,6 +52,12 @@ test('pace(now): sends exactly what the schedule made due, in one write, and ret
   assert.equal(lc.conn.pace(t0 + 4.05), Infinity, 'the pipeline is full again');
   assert.equal(lc.sent, 5);
   assert.equal(stats.c[C_BEHIND], 1, '0.05 ms late is on time');
+  // Every send's lag behind its intended time (µs; on time is recorded as 1): the start's, then 0.2, 1.5, 0.5, 0.05 ms.
+  const lag = stats.sendLag;
+  assert.equal(lag.totalCount, 5);
+  assert.equal(lag.minNonZeroValue, 1);
+  assert.equal(lag.maxValue, 1500);
+  for (const [p, us] of [[20, 1], [40, 50], [60, 200], [80, 500]] as const) assert.equal(lag.getValueAtPercentile(p), us, `p${p}`);
 });
 
 test('nextSendDue is Infinity in closed loop, and while another variant holds the time slice', () => {

@@ -241,6 +241,9 @@ test('--rate with --pacing native: each due send leaves on its own wake (~1 writ
     const res = load(out);
     const v = res.variants.v3!;
     figures[pacing] = { pacing: res.config.pacing, writes: v.writesPerResponse!, responses: v.responses };
+    // Every measured send's lag is recorded: about one per response (a response
+    // measured early may answer a warm-up send, whose lag is not).
+    assert.ok(v.sendLagUs && v.sendLagUs.count > 0.9 * v.responses, `sendLagUs: ${JSON.stringify(v.sendLagUs && { ...v.sendLagUs, histogram: undefined })}`);
   }
   assert.equal(figures.tick!.pacing, 'tick');
   if (figures.native!.pacing === 'tick') return; // the native helper is not built: the run fell back and said so
