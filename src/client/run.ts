@@ -154,6 +154,13 @@ export function pacingOf(opts: Pick<RunOptions, 'pacing'>): 'native' | 'tick' {
   return opts.pacing === 'native' && typeof nativeAddon()?.pacerStart === 'function' ? 'native' : 'tick';
 }
 
+/** The run's loop, for the log: closed, or open with its rate and pacing. */
+function loopNote(opts: RunOptions): string {
+  if (!opts.rate) return 'closed loop';
+  if (pacingOf(opts) === 'native') return `open loop ${opts.rate} req/s, sub-ms pacing`;
+  return `open loop ${opts.rate} req/s, paced by the 1 ms tick${opts.pacing === 'native' ? ' (the native helper is not built)' : ''}`;
+}
+
 /** Time slices: a closed loop over several variants with a slice length set. */
 function slicedRun(opts: RunOptions, variants: VariantName[]): boolean {
   return variants.length > 1 && opts.rate === undefined && opts.sliceS > 0;
@@ -219,7 +226,7 @@ export async function runBenchmark(opts: RunOptions, hooks: RunHooks = {}): Prom
     if (variants.length > 1 && (opts.rcvbufBytes === 0 || !receiveBufferSupported()) && rcvbufAutotuning() === true) {
       log('note: TCP receive-buffer autotuning is on for these connections: per-round CPU ratios move by several % with each connection\'s buffer (docs/performance.md, "Fourth session"); --rcvbuf 4MiB fixes them');
     }
-    log(`${variants.join(', ')} × ${opts.rounds} round(s) of ${perRoundS.toFixed(2)} s (+${opts.warmupS} s warm-up); ${hostConns} connection(s) × ${opts.pipeline} in flight on ${nWorkers} worker(s)${opts.rate ? `; open loop ${opts.rate} req/s, ${pacingOf(opts) === 'native' ? 'sub-ms pacing' : `paced by the 1 ms tick${opts.pacing === 'native' ? ' (the native helper is not built)' : ''}`}` : '; closed loop'}${slicedRun(opts, variants) ? `, variants in ${Math.round(opts.sliceS * 1000)} ms slices` : ''}; receive buffer ${opts.rcvbufBytes > 0 && receiveBufferSupported() ? `${Math.round(opts.rcvbufBytes / 1024)} KiB per connection` : 'autotuned by the kernel'}`);
+    log(`${variants.join(', ')} × ${opts.rounds} round(s) of ${perRoundS.toFixed(2)} s (+${opts.warmupS} s warm-up); ${hostConns} connection(s) × ${opts.pipeline} in flight on ${nWorkers} worker(s); ${loopNote(opts)}${slicedRun(opts, variants) ? `, variants in ${Math.round(opts.sliceS * 1000)} ms slices` : ''}; receive buffer ${opts.rcvbufBytes > 0 && receiveBufferSupported() ? `${Math.round(opts.rcvbufBytes / 1024)} KiB per connection` : 'autotuned by the kernel'}`);
 
     // Main-thread GC during measurement windows counts too.
     const mainGc: Array<{ start: number; duration: number }> = [];
