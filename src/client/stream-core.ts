@@ -346,8 +346,9 @@ export class PageStreamCore {
     while (ring.tail - ring.head < depth && clock[1]! <= clock[0]!) {
       if (this.measuring) {
         // How late the client itself sends: the pacing's share of latency-from-intended (docs/run.md).
-        recordUs(this.stats.sendLag, Math.round((clock[0]! - clock[1]!) * 1000) | 0);
-        if (clock[0]! - clock[1]! > BEHIND_SCHEDULE_MS) this.stats.c[C_BEHIND]!++;
+        const lagMs = clock[0]! - clock[1]!;
+        recordUs(this.stats.sendLag, Math.round(lagMs * 1000) | 0);
+        if (lagMs > BEHIND_SCHEDULE_MS) this.stats.c[C_BEHIND]!++;
       }
       this.issue(true);
       clock[1]! += this.intervalMs;
